@@ -2,6 +2,7 @@
 //! build links them and one control plane per process serves them all.
 
 mod cli;
+mod collector;
 mod crd;
 mod deployment;
 mod ssa;
