@@ -4,3 +4,4 @@
 //! library holds the agent's parts; `main.rs` is the command line over them.
 
 pub mod api;
+pub mod render;

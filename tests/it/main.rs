@@ -6,4 +6,5 @@ mod cli;
 mod collector;
 mod crd;
 mod deployment;
+mod render_directory;
 mod ssa;
