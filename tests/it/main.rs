@@ -6,5 +6,6 @@ mod cli;
 mod collector;
 mod crd;
 mod deployment;
+mod git_source;
 mod render_directory;
 mod ssa;

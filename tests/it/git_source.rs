@@ -1,0 +1,224 @@
+//! Git sources against real repositories: `file://` and a real `git daemon`.
+//! Revisions resolve as Argo CD users write them, checkouts are shared per
+//! commit, and bad URLs and revisions give clear errors.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use skiff::source::git::{GitCache, path_in};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn commit(dir: &Path, file: &str, content: &str) -> String {
+    std::fs::write(dir.join(file), content).expect("write");
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", content]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("skiff-git-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+struct Origin {
+    dir: PathBuf,
+    v1_0_0: String,
+    v1_0_3: String,
+    release: String,
+    head: String,
+}
+
+/// main: v1.0.0 -> v1.0.3 -> v1.1.0 (HEAD); branch `release` off v1.0.3.
+fn origin(root: &Path) -> Origin {
+    let dir = root.join("origin");
+    std::fs::create_dir_all(dir.join("apps")).expect("mkdir");
+    git(&dir, &["init", "-q", "-b", "main"]);
+    let v1_0_0 = commit(&dir, "apps/version.txt", "1.0.0");
+    git(&dir, &["tag", "-a", "v1.0.0", "-m", "annotated"]);
+    let v1_0_3 = commit(&dir, "apps/version.txt", "1.0.3");
+    git(&dir, &["tag", "v1.0.3"]);
+    git(&dir, &["checkout", "-q", "-b", "release"]);
+    let release = commit(&dir, "apps/version.txt", "release");
+    git(&dir, &["checkout", "-q", "main"]);
+    let head = commit(&dir, "apps/version.txt", "1.1.0");
+    git(&dir, &["tag", "v1.1.0"]);
+    Origin {
+        dir,
+        v1_0_0,
+        v1_0_3,
+        release,
+        head,
+    }
+}
+
+fn read(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("apps/version.txt")).expect("checked-out file")
+}
+
+#[test]
+fn revisions_resolve_like_argo_cd() {
+    let root = scratch("resolve");
+    let o = origin(&root);
+    let url = format!("file://{}", o.dir.display());
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
+
+    let cases = [
+        ("", &o.head, "1.1.0"),
+        ("HEAD", &o.head, "1.1.0"),
+        ("main", &o.head, "1.1.0"),
+        ("release", &o.release, "release"),
+        ("v1.0.0", &o.v1_0_0, "1.0.0"),
+        ("1.0.x", &o.v1_0_3, "1.0.3"),
+        (">=1.0.0, <1.1.0", &o.v1_0_3, "1.0.3"),
+        (&o.v1_0_0[..7], &o.v1_0_0, "1.0.0"),
+        (&o.release, &o.release, "release"),
+    ];
+    for (rev, commit, content) in cases {
+        let co = cache
+            .checkout(&url, rev)
+            .unwrap_or_else(|e| panic!("{rev:?}: {e}"));
+        assert_eq!(&co.commit, commit, "revision {rev:?}");
+        assert_eq!(read(&co.dir), content, "revision {rev:?}");
+    }
+
+    let err = cache
+        .checkout(&url, "no-such-branch")
+        .expect_err("unknown revision");
+    assert!(err.to_string().contains("\"no-such-branch\""), "{err}");
+    let err = cache
+        .checkout(&url, "2.x")
+        .expect_err("range matching nothing");
+    assert!(err.to_string().contains("no tag matches"), "{err}");
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
+
+#[test]
+fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
+    let root = scratch("shared");
+    let o = origin(&root);
+    let url = format!("file://{}", o.dir.display());
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
+
+    // Many Applications on one repo and revision: one checkout folder.
+    let dirs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| cache.checkout(&url, "main").expect("checkout")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(dirs.iter().all(|c| c == &dirs[0]), "{dirs:?}");
+    let checkouts = std::fs::read_dir(root.join("cache/checkouts"))
+        .expect("ls")
+        .count();
+    assert_eq!(checkouts, 1);
+
+    let newer = commit(&o.dir, "apps/version.txt", "1.2.0");
+    let co = cache.checkout(&url, "main").expect("checkout after push");
+    assert_eq!(co.commit, newer);
+    assert_eq!(read(&co.dir), "1.2.0");
+    assert_eq!(
+        read(&dirs[0].dir),
+        "1.1.0",
+        "an older checkout is left as it was"
+    );
+
+    assert!(path_in(&co, "apps").is_ok());
+    let err = path_in(&co, "../origin").expect_err("climbing out");
+    assert!(err.contains("inside the repository"), "{err}");
+    let err = path_in(&co, "apps/missing").expect_err("missing path");
+    assert!(err.contains(&newer), "{err}");
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
+
+#[test]
+fn bad_urls_fail_clearly() {
+    let root = scratch("bad");
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(10)).expect("cache");
+    let err = cache.checkout("/srv/repo", "main").expect_err("bare path");
+    assert!(
+        err.to_string().contains("unsupported repository URL"),
+        "{err}"
+    );
+    let missing = format!("file://{}/nope", root.display());
+    let err = cache.checkout(&missing, "main").expect_err("missing repo");
+    assert!(err.to_string().starts_with(&missing), "{err}");
+    assert!(err.to_string().contains("fetch failed"), "{err}");
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
+    let root = scratch("daemon");
+    let o = origin(&root);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let _daemon = Daemon(
+        Command::new("git")
+            .args([
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", root.display()))
+            .arg(root.display().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start git daemon"),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "git daemon not listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
+    let co = cache
+        .checkout(&format!("git://127.0.0.1:{port}/origin"), "1.0.x")
+        .expect("checkout over git://");
+    assert_eq!(co.commit, o.v1_0_3);
+    assert_eq!(read(&co.dir), "1.0.3");
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
