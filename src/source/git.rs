@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use git2::{FetchOptions, Oid, RemoteCallbacks, Repository, build::CheckoutBuilder};
+use git2::{
+    Cred, CredentialType, FetchOptions, Oid, RemoteCallbacks, Repository, build::CheckoutBuilder,
+};
 use sha2::{Digest, Sha256};
 
 /// A revision checked out on disk.
@@ -21,7 +23,33 @@ pub struct Checkout {
     pub dir: PathBuf,
 }
 
-/// Why a repository or revision could not be had.
+/// Credentials for a repository, as read from its Secret.
+#[derive(Clone)]
+pub enum GitCredentials {
+    /// HTTP(S) basic authentication; for a token, any username and the token
+    /// as password, as Git hosts expect.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password or token.
+        password: String,
+    },
+}
+
+impl fmt::Debug for GitCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitCredentials::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Why a repository or revision could not be had. Never holds a secret: URL
+/// passwords are redacted.
 #[derive(Debug)]
 pub struct GitError {
     /// The repository URL.
@@ -62,10 +90,16 @@ impl GitCache {
     }
 
     /// Fetches `url` and checks out `revision` (empty means the remote's HEAD).
-    pub fn checkout(&self, url: &str, revision: &str) -> Result<Checkout, GitError> {
+    pub fn checkout(
+        &self,
+        url: &str,
+        revision: &str,
+        credentials: Option<&GitCredentials>,
+    ) -> Result<Checkout, GitError> {
+        let shown = redact(url);
         let err = |message: String| GitError {
-            url: url.to_owned(),
-            message,
+            message: message.replace(url, &shown),
+            url: shown.clone(),
         };
         validate_url(url).map_err(err)?;
         let lock = self.lock_for(url);
@@ -77,7 +111,7 @@ impl GitCache {
             Err(_) => Repository::init_bare(&mirror)
                 .map_err(|e| err(format!("cannot create the mirror: {}", e.message())))?,
         };
-        let advertised = self.fetch(&repo, url).map_err(err)?;
+        let advertised = self.fetch(&repo, url, credentials).map_err(err)?;
         let oid = resolve(&repo, &advertised, revision).map_err(err)?;
         let dir = self.materialize(&repo, oid).map_err(err)?;
         Ok(Checkout {
@@ -93,12 +127,18 @@ impl GitCache {
 
     /// Updates the mirror's branches and tags; returns what the remote advertised
     /// (name -> commit), which also tells where its HEAD points.
-    fn fetch(&self, repo: &Repository, url: &str) -> Result<HashMap<String, Oid>, String> {
+    fn fetch(
+        &self,
+        repo: &Repository,
+        url: &str,
+        credentials: Option<&GitCredentials>,
+    ) -> Result<HashMap<String, Oid>, String> {
         let mut remote = repo
             .remote_anonymous(url)
             .map_err(|e| format!("invalid repository URL: {}", e.message()))?;
         let mut options = FetchOptions::new();
-        options.remote_callbacks(self.callbacks());
+        let rejected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        options.remote_callbacks(self.callbacks(credentials.cloned(), rejected.clone()));
         options.prune(git2::FetchPrune::On);
         options.download_tags(git2::AutotagOption::All);
         remote
@@ -107,7 +147,16 @@ impl GitCache {
                 Some(&mut options),
                 None,
             )
-            .map_err(|e| format!("fetch failed: {}", e.message()))?;
+            .map_err(|e| {
+                if rejected.load(std::sync::atomic::Ordering::Relaxed)
+                    || e.class() == git2::ErrorClass::Http && e.code() == git2::ErrorCode::Auth
+                {
+                    "authentication failed: the server refused the credentials (or none were given)"
+                        .to_owned()
+                } else {
+                    format!("fetch failed: {}", e.message())
+                }
+            })?;
         let advertised = remote
             .list()
             .map_err(|e| format!("fetch failed: {}", e.message()))?
@@ -117,11 +166,36 @@ impl GitCache {
         Ok(advertised)
     }
 
-    /// Callbacks that abandon a transfer once it has been silent for `timeout`.
-    fn callbacks(&self) -> RemoteCallbacks<'static> {
+    /// Callbacks that answer one authentication challenge with `credentials`
+    /// (a second challenge means they were refused: libgit2 would otherwise ask
+    /// again forever) and abandon a transfer once it has been silent for `timeout`.
+    fn callbacks(
+        &self,
+        credentials: Option<GitCredentials>,
+        rejected: Arc<std::sync::atomic::AtomicBool>,
+    ) -> RemoteCallbacks<'static> {
         let timeout = self.timeout;
         let last = Arc::new(Mutex::new((Instant::now(), 0usize)));
         let mut callbacks = RemoteCallbacks::new();
+        let mut asked = false;
+        callbacks.credentials(move |_url, _user, allowed| {
+            if asked {
+                rejected.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(git2::Error::from_str("credentials refused"));
+            }
+            asked = true;
+            match &credentials {
+                Some(GitCredentials::Basic { username, password })
+                    if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) =>
+                {
+                    Cred::userpass_plaintext(username, password)
+                }
+                _ => {
+                    rejected.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Err(git2::Error::from_str("no usable credentials"))
+                }
+            }
+        });
         callbacks.transfer_progress(move |progress| {
             let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
             let received = progress.received_bytes();
@@ -171,6 +245,26 @@ fn validate_url(url: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The URL with any password in it replaced, for messages and status.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            // A lone userinfo is often a token (https://TOKEN@host), so it goes too.
+            let shown = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => "***".to_owned(),
+            };
+            let sep = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{shown}@{host}{sep}{path}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 fn digest(url: &str) -> String {
@@ -275,4 +369,27 @@ pub fn path_in(checkout: &Checkout, rel: &str) -> Result<PathBuf, String> {
         ));
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact("https://bob:s3cret@git.example/org/repo.git"),
+            "https://bob:***@git.example/org/repo.git"
+        );
+        assert_eq!(
+            redact("https://tok3n@git.example/r"),
+            "https://***@git.example/r"
+        );
+        assert_eq!(redact("https://git.example/r"), "https://git.example/r");
+        assert_eq!(
+            redact("git@github.com:org/repo.git"),
+            "git@github.com:org/repo.git"
+        );
+        assert_eq!(redact("file:///srv/repo"), "file:///srv/repo");
+    }
 }

@@ -98,18 +98,18 @@ fn revisions_resolve_like_argo_cd() {
     ];
     for (rev, commit, content) in cases {
         let co = cache
-            .checkout(&url, rev)
+            .checkout(&url, rev, None)
             .unwrap_or_else(|e| panic!("{rev:?}: {e}"));
         assert_eq!(&co.commit, commit, "revision {rev:?}");
         assert_eq!(read(&co.dir), content, "revision {rev:?}");
     }
 
     let err = cache
-        .checkout(&url, "no-such-branch")
+        .checkout(&url, "no-such-branch", None)
         .expect_err("unknown revision");
     assert!(err.to_string().contains("\"no-such-branch\""), "{err}");
     let err = cache
-        .checkout(&url, "2.x")
+        .checkout(&url, "2.x", None)
         .expect_err("range matching nothing");
     assert!(err.to_string().contains("no tag matches"), "{err}");
     std::fs::remove_dir_all(&root).expect("cleanup");
@@ -125,7 +125,7 @@ fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
     // Many Applications on one repo and revision: one checkout folder.
     let dirs: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..6)
-            .map(|_| s.spawn(|| cache.checkout(&url, "main").expect("checkout")))
+            .map(|_| s.spawn(|| cache.checkout(&url, "main", None).expect("checkout")))
             .collect();
         handles
             .into_iter()
@@ -139,7 +139,9 @@ fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
     assert_eq!(checkouts, 1);
 
     let newer = commit(&o.dir, "apps/version.txt", "1.2.0");
-    let co = cache.checkout(&url, "main").expect("checkout after push");
+    let co = cache
+        .checkout(&url, "main", None)
+        .expect("checkout after push");
     assert_eq!(co.commit, newer);
     assert_eq!(read(&co.dir), "1.2.0");
     assert_eq!(
@@ -160,13 +162,17 @@ fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
 fn bad_urls_fail_clearly() {
     let root = scratch("bad");
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(10)).expect("cache");
-    let err = cache.checkout("/srv/repo", "main").expect_err("bare path");
+    let err = cache
+        .checkout("/srv/repo", "main", None)
+        .expect_err("bare path");
     assert!(
         err.to_string().contains("unsupported repository URL"),
         "{err}"
     );
     let missing = format!("file://{}/nope", root.display());
-    let err = cache.checkout(&missing, "main").expect_err("missing repo");
+    let err = cache
+        .checkout(&missing, "main", None)
+        .expect_err("missing repo");
     assert!(err.to_string().starts_with(&missing), "{err}");
     assert!(err.to_string().contains("fetch failed"), "{err}");
     std::fs::remove_dir_all(&root).expect("cleanup");
@@ -216,9 +222,83 @@ fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
     }
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
     let co = cache
-        .checkout(&format!("git://127.0.0.1:{port}/origin"), "1.0.x")
+        .checkout(&format!("git://127.0.0.1:{port}/origin"), "1.0.x", None)
         .expect("checkout over git://");
     assert_eq!(co.commit, o.v1_0_3);
     assert_eq!(read(&co.dir), "1.0.3");
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn smart_http_with_basic_auth_needs_the_right_credentials() {
+    use skiff::source::git::GitCredentials;
+    use std::io::{BufRead, BufReader};
+
+    let root = scratch("http");
+    let o = origin(&root);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .arg(&root)
+        .args(["deployer", "pa55-w0rd"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the smart-HTTP server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("server prints its port");
+    let _server = Server(child);
+    let url = format!("http://127.0.0.1:{}/origin", line.trim());
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
+
+    let good = GitCredentials::Basic {
+        username: "deployer".into(),
+        password: "pa55-w0rd".into(),
+    };
+    let co = cache
+        .checkout(&url, "release", Some(&good))
+        .expect("authenticated fetch");
+    assert_eq!(co.commit, o.release);
+    assert_eq!(read(&co.dir), "release");
+
+    let err = cache
+        .checkout(&url, "main", None)
+        .expect_err("no credentials");
+    assert!(err.to_string().contains("authentication failed"), "{err}");
+    let bad = GitCredentials::Basic {
+        username: "deployer".into(),
+        password: "wrong-secret".into(),
+    };
+    let err = cache
+        .checkout(&url, "main", Some(&bad))
+        .expect_err("wrong password");
+    assert!(err.to_string().contains("authentication failed"), "{err}");
+    assert!(
+        !format!("{err} {bad:?}").contains("wrong-secret"),
+        "a secret leaked: {err}"
+    );
+
+    // A password written into the URL never shows in errors.
+    let with_password = url.replace("http://", "http://deployer:wrong-secret@");
+    let err = cache
+        .checkout(&with_password, "main", None)
+        .expect_err("wrong password in URL");
+    assert!(
+        !err.to_string().contains("wrong-secret"),
+        "a secret leaked: {err}"
+    );
+    assert!(err.to_string().contains("deployer:***@"), "{err}");
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
