@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use git2::{
-    Cred, CredentialType, FetchOptions, Oid, RemoteCallbacks, Repository, build::CheckoutBuilder,
+    CertificateCheckStatus, Cred, CredentialType, FetchOptions, Oid, RemoteCallbacks, Repository,
+    build::CheckoutBuilder,
 };
 use sha2::{Digest, Sha256};
 
@@ -34,6 +36,16 @@ pub enum GitCredentials {
         /// The password or token.
         password: String,
     },
+    /// An SSH private key (OpenSSH or PEM), and the known_hosts lines the
+    /// server's host key must match: an unknown host key is refused.
+    Ssh {
+        /// The private key.
+        private_key: String,
+        /// Its passphrase, if encrypted.
+        passphrase: Option<String>,
+        /// known_hosts content (`host keytype base64`, `[host]:port` for other ports).
+        known_hosts: String,
+    },
 }
 
 impl fmt::Debug for GitCredentials {
@@ -43,6 +55,11 @@ impl fmt::Debug for GitCredentials {
                 .debug_struct("Basic")
                 .field("username", username)
                 .field("password", &"<redacted>")
+                .finish(),
+            GitCredentials::Ssh { known_hosts, .. } => f
+                .debug_struct("Ssh")
+                .field("private_key", &"<redacted>")
+                .field("known_hosts", known_hosts)
                 .finish(),
         }
     }
@@ -138,7 +155,13 @@ impl GitCache {
             .map_err(|e| format!("invalid repository URL: {}", e.message()))?;
         let mut options = FetchOptions::new();
         let rejected = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        options.remote_callbacks(self.callbacks(credentials.cloned(), rejected.clone()));
+        let unknown_host = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        options.remote_callbacks(self.callbacks(
+            url,
+            credentials.cloned(),
+            rejected.clone(),
+            unknown_host.clone(),
+        ));
         options.prune(git2::FetchPrune::On);
         options.download_tags(git2::AutotagOption::All);
         remote
@@ -148,7 +171,9 @@ impl GitCache {
                 None,
             )
             .map_err(|e| {
-                if rejected.load(std::sync::atomic::Ordering::Relaxed)
+                if unknown_host.load(std::sync::atomic::Ordering::Relaxed) {
+                    "the server's SSH host key is not in known_hosts: refused".to_owned()
+                } else if rejected.load(std::sync::atomic::Ordering::Relaxed)
                     || e.class() == git2::ErrorClass::Http && e.code() == git2::ErrorCode::Auth
                 {
                     "authentication failed: the server refused the credentials (or none were given)"
@@ -171,14 +196,36 @@ impl GitCache {
     /// again forever) and abandon a transfer once it has been silent for `timeout`.
     fn callbacks(
         &self,
+        url: &str,
         credentials: Option<GitCredentials>,
         rejected: Arc<std::sync::atomic::AtomicBool>,
+        unknown_host: Arc<std::sync::atomic::AtomicBool>,
     ) -> RemoteCallbacks<'static> {
         let timeout = self.timeout;
         let last = Arc::new(Mutex::new((Instant::now(), 0usize)));
         let mut callbacks = RemoteCallbacks::new();
+        let port = ssh_port(url);
+        let known_hosts = match &credentials {
+            Some(GitCredentials::Ssh { known_hosts, .. }) => known_hosts.clone(),
+            _ => String::new(),
+        };
+        callbacks.certificate_check(move |cert, host| {
+            let Some(hostkey) = cert.as_hostkey() else {
+                // TLS: libgit2 has already verified the chain; keep its verdict.
+                return Ok(CertificateCheckStatus::CertificatePassthrough);
+            };
+            match hostkey.hostkey() {
+                Some(key) if known_host(&known_hosts, host, port, key) => {
+                    Ok(CertificateCheckStatus::CertificateOk)
+                }
+                _ => {
+                    unknown_host.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Err(git2::Error::from_str("unknown SSH host key"))
+                }
+            }
+        });
         let mut asked = false;
-        callbacks.credentials(move |_url, _user, allowed| {
+        callbacks.credentials(move |_url, user_from_url, allowed| {
             if asked {
                 rejected.store(true, std::sync::atomic::Ordering::Relaxed);
                 return Err(git2::Error::from_str("credentials refused"));
@@ -190,6 +237,16 @@ impl GitCache {
                 {
                     Cred::userpass_plaintext(username, password)
                 }
+                Some(GitCredentials::Ssh {
+                    private_key,
+                    passphrase,
+                    ..
+                }) if allowed.contains(CredentialType::SSH_KEY) => Cred::ssh_key_from_memory(
+                    user_from_url.unwrap_or("git"),
+                    None,
+                    private_key,
+                    passphrase.as_deref(),
+                ),
                 _ => {
                     rejected.store(true, std::sync::atomic::Ordering::Relaxed);
                     Err(git2::Error::from_str("no usable credentials"))
@@ -245,6 +302,39 @@ fn validate_url(url: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The SSH port of `ssh://host:PORT/...` URLs; 22 otherwise.
+fn ssh_port(url: &str) -> u16 {
+    url.strip_prefix("ssh://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|authority| authority.rsplit('@').next())
+        .and_then(|hostport| hostport.rsplit_once(':'))
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(22)
+}
+
+/// Whether known_hosts lists `key` (the raw SSH key blob) for `host` on `port`:
+/// plain host names (`[host]:port` for ports other than 22), comma-separated.
+/// Hashed entries (`|1|...`) and `@cert-authority` lines are not matched.
+fn known_host(known_hosts: &str, host: &str, port: u16, key: &[u8]) -> bool {
+    let wanted = if port == 22 {
+        host.to_owned()
+    } else {
+        format!("[{host}]:{port}")
+    };
+    let key = base64::engine::general_purpose::STANDARD.encode(key);
+    known_hosts.lines().any(|line| {
+        let mut fields = line.split_whitespace();
+        let (Some(hosts), Some(_kind), Some(blob)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        !hosts.starts_with('#')
+            && !hosts.starts_with('@')
+            && hosts.split(',').any(|h| h == wanted)
+            && blob == key
+    })
 }
 
 /// The URL with any password in it replaced, for messages and status.
@@ -373,7 +463,29 @@ pub fn path_in(checkout: &Checkout, rel: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{known_host, redact, ssh_port};
+
+    #[test]
+    fn known_hosts_match_host_port_and_key() {
+        use base64::Engine;
+        let key = b"\x00\x00\x00\x0bssh-ed25519key";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        let text = format!(
+            "# comment\ngit.example,10.0.0.1 ssh-ed25519 {b64}\n[127.0.0.1]:2222 ssh-ed25519 {b64}\n"
+        );
+        assert!(known_host(&text, "git.example", 22, key));
+        assert!(known_host(&text, "10.0.0.1", 22, key));
+        assert!(known_host(&text, "127.0.0.1", 2222, key));
+        assert!(!known_host(&text, "127.0.0.1", 22, key), "port matters");
+        assert!(
+            !known_host(&text, "git.example", 22, b"other"),
+            "key matters"
+        );
+        assert!(!known_host(&text, "evil.example", 22, key));
+        assert_eq!(ssh_port("ssh://git@127.0.0.1:2222/srv/repo"), 2222);
+        assert_eq!(ssh_port("ssh://host/srv/repo"), 22);
+        assert_eq!(ssh_port("git@host:org/repo.git"), 22);
+    }
 
     #[test]
     fn passwords_in_urls_are_redacted() {

@@ -302,3 +302,98 @@ fn smart_http_with_basic_auth_needs_the_right_credentials() {
     assert!(err.to_string().contains("deployer:***@"), "{err}");
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
+
+fn keygen(path: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "skiff-test", "-f"])
+        .arg(path)
+        .output()
+        .expect("run ssh-keygen");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
+}
+
+#[test]
+fn ssh_with_a_key_and_known_hosts_and_unknown_hosts_refused() {
+    use skiff::source::git::GitCredentials;
+
+    let root = scratch("ssh");
+    let o = origin(&root);
+    let host_pub = keygen(&root.join("host_key"));
+    let client_pub = keygen(&root.join("client_key"));
+    let stranger_pub = keygen(&root.join("stranger_key"));
+    std::fs::write(root.join("authorized_keys"), &client_pub).expect("authorized_keys");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
+         AuthorizedKeysFile {dir}/authorized_keys\nPermitRootLogin prohibit-password\n\
+         PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\n",
+        dir = root.display()
+    );
+    std::fs::write(root.join("sshd_config"), config).expect("sshd_config");
+    // sshd insists on its privilege-separation folder.
+    std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+    let _sshd = Server(
+        Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(root.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd"),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "sshd not listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let url = format!("ssh://{user}@127.0.0.1:{port}{}", o.dir.display());
+    let known = |public: &str| format!("[127.0.0.1]:{port} {public}");
+    let creds = |key: &str, known_hosts: String| GitCredentials::Ssh {
+        private_key: std::fs::read_to_string(root.join(key)).expect("private key"),
+        passphrase: None,
+        known_hosts,
+    };
+    let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
+
+    let co = cache
+        .checkout(&url, "v1.0.0", Some(&creds("client_key", known(&host_pub))))
+        .expect("fetch over SSH with a known host key");
+    assert_eq!(co.commit, o.v1_0_0);
+
+    // The server presents a host key that known_hosts does not list: refused.
+    let err = cache
+        .checkout(
+            &url,
+            "main",
+            Some(&creds("client_key", known(&stranger_pub))),
+        )
+        .expect_err("unknown host key");
+    assert!(err.to_string().contains("not in known_hosts"), "{err}");
+    let err = cache
+        .checkout(&url, "main", Some(&creds("client_key", String::new())))
+        .expect_err("empty known_hosts");
+    assert!(err.to_string().contains("not in known_hosts"), "{err}");
+
+    // A key the server does not accept.
+    let err = cache
+        .checkout(&url, "main", Some(&creds("stranger_key", known(&host_pub))))
+        .expect_err("unauthorised key");
+    assert!(err.to_string().contains("authentication failed"), "{err}");
+    let private = std::fs::read_to_string(root.join("stranger_key")).expect("key");
+    let secret_line = private.lines().nth(1).expect("key body");
+    assert!(
+        !err.to_string().contains(secret_line),
+        "a key leaked: {err}"
+    );
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
