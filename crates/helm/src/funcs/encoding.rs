@@ -1,0 +1,211 @@
+//! Encodings: base64, JSON and YAML in Go's formats, digests.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use gotmpl::Value;
+use sha2::Digest as _;
+
+use super::{Reg, arg, err, s, sarg, to_yaml_string};
+use crate::gofmt;
+
+fn json_string(out: &mut String, t: &str, html: bool) {
+    out.push('"');
+    for c in t.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `json.Marshal` (or `MarshalIndent` with `indent`), Go's formatting.
+pub fn to_json(v: &Value, html: bool, indent: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    write_json(&mut out, v, html, indent, 0)?;
+    Ok(out)
+}
+
+fn write_json(
+    out: &mut String,
+    v: &Value,
+    html: bool,
+    indent: Option<&str>,
+    depth: usize,
+) -> Result<(), String> {
+    let nl = |out: &mut String, d: usize| {
+        if let Some(i) = indent {
+            out.push('\n');
+            for _ in 0..d {
+                out.push_str(i);
+            }
+        }
+    };
+    match v {
+        Value::Nil | Value::Function(_) => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Uint(u) => out.push_str(&u.to_string()),
+        Value::Float(f) => {
+            if !f.is_finite() {
+                return Err(format!("json: unsupported value: {}", gofmt::float_g(*f)));
+            }
+            out.push_str(&gofmt::float_json(*f))
+        }
+        Value::String(t) => json_string(out, t, html),
+        Value::List(l) => {
+            if l.is_empty() {
+                out.push_str("[]");
+                return Ok(());
+            }
+            out.push('[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                nl(out, depth + 1);
+                write_json(out, x, html, indent, depth + 1)?;
+            }
+            nl(out, depth);
+            out.push(']');
+        }
+        Value::Map(m) => {
+            if m.is_empty() {
+                out.push_str("{}");
+                return Ok(());
+            }
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                nl(out, depth + 1);
+                json_string(out, k, html);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write_json(out, x, html, indent, depth + 1)?;
+            }
+            nl(out, depth);
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn err_map(msg: String) -> Value {
+    let mut t = crate::coalesce::Table::new();
+    t.insert("Error".into(), s(msg));
+    Value::Map(Arc::new(t))
+}
+
+pub fn register(r: &mut Reg) {
+    r.f("b64enc", |a| {
+        Ok(s(
+            base64::engine::general_purpose::STANDARD.encode(sarg(a, 0).as_bytes())
+        ))
+    });
+    r.f("b64dec", |a| {
+        Ok(s(
+            match base64::engine::general_purpose::STANDARD.decode(sarg(a, 0).as_bytes()) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => e.to_string(),
+            },
+        ))
+    });
+    r.f("sha256sum", |a| {
+        Ok(s(hex(&sha2::Sha256::digest(sarg(a, 0).as_bytes()))))
+    });
+    r.f("sha512sum", |a| {
+        Ok(s(hex(&sha2::Sha512::digest(sarg(a, 0).as_bytes()))))
+    });
+    r.f("adler32sum", |a| {
+        Ok(s(adler32(sarg(a, 0).as_bytes()).to_string()))
+    });
+    r.f("toJson", |a| {
+        Ok(s(to_json(&arg(a, 0), true, None).unwrap_or_default()))
+    });
+    r.f("mustToJson", |a| {
+        to_json(&arg(a, 0), true, None).map(s).map_err(err)
+    });
+    r.f("toRawJson", |a| {
+        Ok(s(to_json(&arg(a, 0), false, None).unwrap_or_default()))
+    });
+    r.f("mustToRawJson", |a| {
+        to_json(&arg(a, 0), false, None).map(s).map_err(err)
+    });
+    r.f("toPrettyJson", |a| {
+        Ok(s(to_json(&arg(a, 0), true, Some("  ")).unwrap_or_default()))
+    });
+    r.f("mustToPrettyJson", |a| {
+        to_json(&arg(a, 0), true, Some("  ")).map(s).map_err(err)
+    });
+    r.f("fromJson", |a| {
+        Ok(
+            match serde_json::from_str::<serde_json::Value>(&sarg(a, 0)) {
+                Ok(v @ serde_json::Value::Object(_)) => crate::yaml::from_json(&v, true),
+                Ok(_) => err_map(
+                    "json: cannot unmarshal into Go value of type map[string]interface {}".into(),
+                ),
+                Err(e) => err_map(e.to_string()),
+            },
+        )
+    });
+    r.f("mustFromJson", |a| {
+        serde_json::from_str::<serde_json::Value>(&sarg(a, 0))
+            .map(|v| crate::yaml::from_json(&v, true))
+            .map_err(|e| err(e.to_string()))
+    });
+    r.f("fromJsonArray", |a| {
+        Ok(
+            match serde_json::from_str::<serde_json::Value>(&sarg(a, 0)) {
+                Ok(v @ serde_json::Value::Array(_)) => crate::yaml::from_json(&v, true),
+                Ok(_) => Value::List(Arc::from(vec![s(
+                    "json: cannot unmarshal into Go value of type []interface {}",
+                )])),
+                Err(e) => Value::List(Arc::from(vec![s(e.to_string())])),
+            },
+        )
+    });
+    r.f("toYaml", |a| Ok(s(to_yaml_string(&arg(a, 0)))));
+    r.f("mustToYaml", |a| {
+        crate::yaml::to_yaml(&arg(a, 0))
+            .map(|y| s(y.strip_suffix('\n').unwrap_or(&y)))
+            .map_err(err)
+    });
+    r.f("toYamlPretty", |a| Ok(s(to_yaml_string(&arg(a, 0)))));
+    r.f("fromYaml", |a| Ok(match crate::yaml::parse_json(&sarg(a, 0)) {
+        Ok(v @ serde_json::Value::Object(_)) => crate::yaml::from_json(&v, true),
+        Ok(serde_json::Value::Null) => Value::Map(Arc::new(Default::default())),
+        Ok(_) => err_map("error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}".into()),
+        Err(e) => err_map(e),
+    }));
+    r.f("fromYamlArray", |a| Ok(match crate::yaml::parse_json(&sarg(a, 0)) {
+        Ok(v @ serde_json::Value::Array(_)) => crate::yaml::from_json(&v, true),
+        Ok(serde_json::Value::Null) => Value::List(Arc::from(vec![])),
+        Ok(_) => Value::List(Arc::from(vec![s("error unmarshaling JSON: json: cannot unmarshal into Go value of type []interface {}")])),
+        Err(e) => Value::List(Arc::from(vec![s(e)])),
+    }));
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + x as u32) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
