@@ -198,11 +198,45 @@ fn parse_order(names: &mut [&String]) {
     });
 }
 
+/// gotmpl trims the text after a `{{- /* comment */}}` as if the comment
+/// closed with `-}}`; Go does not. An empty action after such a comment takes
+/// the trim instead, leaving the text intact.
+fn protect_comment_trim(src: &str) -> std::borrow::Cow<'_, str> {
+    if !src.contains("{{-") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut rest = src;
+    while let Some(i) = rest.find("{{-") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 3..];
+        let body = after.trim_start();
+        if body.starts_with("/*")
+            && let Some(end) = body.find("*/")
+        {
+            let tail_trim = body[end + 2..].trim_start();
+            if tail_trim.starts_with("}}") {
+                let consumed = rest.len() - tail_trim.len() + 2;
+                out.push_str(&rest[i..consumed]);
+                out.push_str("{{\"\"}}");
+                rest = &rest[consumed..];
+                continue;
+            }
+        }
+        out.push_str("{{-");
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn parse_tree(
     name: &str,
     src: &str,
     template_as_include: bool,
 ) -> Result<(ListNode, Vec<gotmpl::parse::DefineNode>), Error> {
+    let fixed = protect_comment_trim(src);
+    let src = fixed.as_ref();
     let parser =
         Parser::with_name(Some(name), src, "{{", "}}").map_err(|e| parse_error(name, &e))?;
     let (mut tree, mut defines) = parser.parse().map_err(|e| parse_error(name, &e))?;
@@ -250,6 +284,7 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 pub struct Shared {
     pub template: OnceLock<Template>,
     pub depth: std::sync::atomic::AtomicUsize,
+    pub overlay: crate::mutation::Overlay,
 }
 
 pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, Error> {
@@ -266,6 +301,7 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
     let shared = Arc::new(Shared {
         template: OnceLock::new(),
         depth: Default::default(),
+        overlay: Default::default(),
     });
     let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
     let mut names: Vec<&String> = tpls.keys().collect();

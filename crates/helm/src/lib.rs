@@ -14,6 +14,7 @@ mod files;
 mod funcs;
 mod gofmt;
 mod ignore;
+mod mutation;
 mod output;
 mod rewrite;
 pub mod strvals;

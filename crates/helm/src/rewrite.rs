@@ -159,23 +159,26 @@ impl Rewriter<'_> {
     }
 
     fn command(&self, cmd: &mut CommandNode, piped: bool) {
-        for a in cmd.args.iter_mut() {
-            self.expr(a);
-        }
-        let Some(first) = cmd.args.first() else {
-            return;
-        };
-        let is_method = match first {
-            Expr::Field(..) | Expr::Variable(..) => true,
-            Expr::Chain(_, inner, _) => !matches!(**inner, Expr::Identifier(..)),
+        let is_method = match cmd.args.first() {
+            Some(Expr::Field(..)) | Some(Expr::Variable(..)) => true,
+            Some(Expr::Chain(_, inner, _)) => !matches!(**inner, Expr::Identifier(..)),
             _ => false,
         };
-        if is_method && (cmd.args.len() > 1 || piped) {
+        let first_pos = cmd.args.first().map(Expr::pos);
+        for (i, a) in cmd.args.iter_mut().enumerate() {
+            // `fn.Field` as a command's head is a call whose result is read.
+            let head_call = i == 0
+                && matches!(a, Expr::Chain(_, inner, _) if matches!(**inner, Expr::Identifier(..)));
+            if !head_call {
+                self.expr(a);
+            }
+        }
+        if let (true, Some(pos)) = (is_method && (cmd.args.len() > 1 || piped), first_pos) {
             cmd.args
-                .insert(0, Expr::Identifier(first.pos(), SmolStr::new("call")));
+                .insert(0, Expr::Identifier(pos, SmolStr::new("call")));
             return;
         }
-        if let Expr::Identifier(pos, name) = first
+        if let Some(Expr::Identifier(pos, name)) = cmd.args.first()
             && POSITIONED.contains(&name.as_str())
         {
             let pos = *pos;
@@ -199,10 +202,13 @@ impl Rewriter<'_> {
         let func = match method.as_deref() {
             Some("AsConfig") => "__asConfig",
             Some("AsSecrets") => "__asSecrets",
-            _ => return,
+            _ => {
+                field_access(e);
+                return;
+            }
         };
         let pos = e.pos();
-        let receiver = match std::mem::replace(e, Expr::Nil(pos)) {
+        let mut receiver = match std::mem::replace(e, Expr::Nil(pos)) {
             Expr::Field(p, mut f) => {
                 f.pop();
                 if f.is_empty() {
@@ -225,6 +231,7 @@ impl Rewriter<'_> {
             }
             other => other,
         };
+        field_access(&mut receiver);
         *e = Expr::Pipe(
             pos,
             PipeNode {
@@ -260,4 +267,35 @@ fn mutated_variable(p: &PipeNode) -> Option<SmolStr> {
         }
         _ => None,
     }
+}
+
+/// `.a.b` -> `(__field . "a" "b")`, so field reads see in-place dict mutations.
+fn field_access(e: &mut Expr) {
+    let pos = e.pos();
+    let (base, fields) = match std::mem::replace(e, Expr::Nil(pos)) {
+        Expr::Field(p, f) if !f.is_empty() => (Expr::Dot(p), f),
+        Expr::Variable(p, n, f) if !f.is_empty() => (Expr::Variable(p, n, vec![]), f),
+        Expr::Chain(_, inner, f) if !f.is_empty() && !matches!(*inner, Expr::Identifier(..)) => {
+            (*inner, f)
+        }
+        other => {
+            *e = other;
+            return;
+        }
+    };
+    let mut args = vec![Expr::Identifier(pos, SmolStr::new("__field")), base];
+    args.extend(
+        fields
+            .iter()
+            .map(|f| Expr::String(pos, Arc::from(f.as_str()))),
+    );
+    *e = Expr::Pipe(
+        pos,
+        PipeNode {
+            pos,
+            decl: vec![],
+            commands: vec![CommandNode { pos, args }],
+            is_assign: false,
+        },
+    );
 }

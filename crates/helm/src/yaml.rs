@@ -24,8 +24,32 @@ pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     if text.trim().is_empty() {
         return Ok(serde_json::Value::Null);
     }
-    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options())
-        .map_err(|e| e.to_string())
+    match serde_saphyr::from_str_with_options::<serde_json::Value>(text, options()) {
+        Ok(v) => Ok(v),
+        // go-yaml's Unmarshal reads the first document and ignores the rest.
+        Err(e) if e.to_string().contains("multiple YAML documents") => match first_document(text) {
+            Some(first) if first.len() < text.len() => parse_json(first),
+            _ => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The text of the first document of a stream (up to the second `---`).
+fn first_document(text: &str) -> Option<&str> {
+    let mut seen_content = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---") {
+            if seen_content {
+                return Some(&text[..offset]);
+            }
+        } else if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+            seen_content = true;
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Parses a values document: numbers become floats, as in Helm.

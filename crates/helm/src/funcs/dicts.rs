@@ -6,7 +6,18 @@ use std::sync::Arc;
 
 use super::{Reg, arg, err, sarg, strval};
 use crate::coalesce::{Table, to_table};
+use crate::engine::Shared;
 use gotmpl::Value;
+
+fn fresh(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(Arc::new(
+            m.iter().map(|(k, x)| (k.clone(), fresh(x))).collect(),
+        )),
+        Value::List(l) => Value::List(l.iter().map(fresh).collect()),
+        other => other.clone(),
+    }
+}
 
 fn dict(t: Table) -> Value {
     Value::Map(Arc::new(t))
@@ -33,7 +44,64 @@ fn merge_into(dst: &mut Table, src: &Table, overwrite: bool) {
     }
 }
 
-pub fn register(r: &mut Reg) {
+pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
+    let sh = shared.clone();
+    r.f("__field", move |a| {
+        let mut cur = sh.overlay.resolve(arg(a, 0));
+        // Go's zero value for a nil base is no error; a nil met while walking
+        // the chain (missing or null key) is "nil pointer evaluating".
+        for (i, f) in a.iter().skip(1).enumerate() {
+            let name = strval(f);
+            cur = match cur {
+                Value::Map(m) => sh
+                    .overlay
+                    .resolve(m.get(name.as_str()).cloned().unwrap_or(Value::Nil)),
+                Value::Nil if i == 0 => return Ok(Value::Nil),
+                Value::Nil => {
+                    return Err(err(format!("nil pointer evaluating interface {{}}.{name}")));
+                }
+                other => {
+                    return Err(err(format!(
+                        "can't evaluate field {name} in type {}",
+                        super::type_of(&other)
+                    )));
+                }
+            };
+        }
+        Ok(cur)
+    });
+    for name in ["deepCopy", "mustDeepCopy"] {
+        let sh = shared.clone();
+        // A copy must be a new map: mutating it must not touch the original.
+        r.f(name, move |a| {
+            Ok(fresh(&sh.overlay.resolve_deep(arg(a, 0))))
+        });
+    }
+    let sh = shared.clone();
+    r.f("index", move |a| {
+        let mut cur = sh.overlay.resolve(arg(a, 0));
+        for k in a.iter().skip(1) {
+            cur = match (&cur, k) {
+                (Value::Map(m), _) => m.get(strval(k).as_str()).cloned().unwrap_or(Value::Nil),
+                (Value::List(l), _) => {
+                    let i = super::to_i64(k);
+                    if i < 0 || i as usize >= l.len() {
+                        return Err(err(format!("error calling index: index out of range: {i}")));
+                    }
+                    l[i as usize].clone()
+                }
+                (Value::Nil, _) => return Err(err("error calling index: index of untyped nil")),
+                (other, _) => {
+                    return Err(err(format!(
+                        "error calling index: can't index item of type {}",
+                        super::type_of(other)
+                    )));
+                }
+            };
+            cur = sh.overlay.resolve(cur);
+        }
+        Ok(cur)
+    });
     r.f("dict", |a| {
         let mut t = Table::new();
         for pair in a.chunks(2) {
@@ -44,24 +112,33 @@ pub fn register(r: &mut Reg) {
         }
         Ok(dict(t))
     });
-    r.f("set", |a| {
-        let mut t = to_table(&arg(a, 0));
+    let sh = shared.clone();
+    r.f("set", move |a| {
+        let target = sh.overlay.resolve(arg(a, 0));
+        let mut t = to_table(&target);
         t.insert(Arc::from(sarg(a, 1).as_str()), arg(a, 2));
-        Ok(dict(t))
+        let new = dict(t);
+        sh.overlay.replace(&target, new.clone());
+        Ok(new)
     });
-    r.f("unset", |a| {
-        let mut t = to_table(&arg(a, 0));
+    let sh = shared.clone();
+    r.f("unset", move |a| {
+        let target = sh.overlay.resolve(arg(a, 0));
+        let mut t = to_table(&target);
         t.remove(sarg(a, 1).as_str());
-        Ok(dict(t))
+        let new = dict(t);
+        sh.overlay.replace(&target, new.clone());
+        Ok(new)
     });
-    r.f("hasKey", |a| {
-        Ok(Value::Bool(
-            to_table(&arg(a, 0)).contains_key(sarg(a, 1).as_str()),
-        ))
+    let sh = shared.clone();
+    r.f("hasKey", move |a| {
+        let t = to_table(&sh.overlay.resolve(arg(a, 0)));
+        Ok(Value::Bool(t.contains_key(sarg(a, 1).as_str())))
     });
-    r.f("get", |a| {
-        Ok(to_table(&arg(a, 0))
-            .get(sarg(a, 1).as_str())
+    let sh = shared.clone();
+    r.f("get", move |a| {
+        let t = to_table(&sh.overlay.resolve(arg(a, 0)));
+        Ok(t.get(sarg(a, 1).as_str())
             .cloned()
             .unwrap_or_else(|| Value::String("".into())))
     });
@@ -128,12 +205,21 @@ pub fn register(r: &mut Reg) {
         ("mergeOverwrite", true),
         ("mustMergeOverwrite", true),
     ] {
+        let sh = shared.clone();
         r.f(name, move |a| {
-            let mut dst = to_table(&arg(a, 0));
+            let target = sh.overlay.resolve_deep(arg(a, 0));
+            let mut dst = to_table(&target);
             for src in a.iter().skip(1) {
-                merge_into(&mut dst, &to_table(src), overwrite);
+                merge_into(
+                    &mut dst,
+                    &to_table(&sh.overlay.resolve_deep(src.clone())),
+                    overwrite,
+                );
             }
-            Ok(dict(dst))
+            let new = dict(dst);
+            sh.overlay
+                .replace(&sh.overlay.resolve(arg(a, 0)), new.clone());
+            Ok(new)
         });
     }
 }

@@ -108,7 +108,7 @@ fn err_map(msg: String) -> Value {
     Value::Map(Arc::new(t))
 }
 
-pub fn register(r: &mut Reg) {
+pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
     r.f("b64enc", |a| {
         Ok(s(
             base64::engine::general_purpose::STANDARD.encode(sarg(a, 0).as_bytes())
@@ -131,23 +131,44 @@ pub fn register(r: &mut Reg) {
     r.f("adler32sum", |a| {
         Ok(s(adler32(sarg(a, 0).as_bytes()).to_string()))
     });
-    r.f("toJson", |a| {
-        Ok(s(to_json(&arg(a, 0), true, None).unwrap_or_default()))
+    let sh = shared.clone();
+    r.f("toJson", move |a| {
+        Ok(s(
+            to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, None).unwrap_or_default()
+        ))
     });
-    r.f("mustToJson", |a| {
-        to_json(&arg(a, 0), true, None).map(s).map_err(err)
+    let sh = shared.clone();
+    r.f("mustToJson", move |a| {
+        to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, None)
+            .map(s)
+            .map_err(err)
     });
-    r.f("toRawJson", |a| {
-        Ok(s(to_json(&arg(a, 0), false, None).unwrap_or_default()))
+    let sh = shared.clone();
+    r.f("toRawJson", move |a| {
+        Ok(s(
+            to_json(&sh.overlay.resolve_deep(arg(a, 0)), false, None).unwrap_or_default()
+        ))
     });
-    r.f("mustToRawJson", |a| {
-        to_json(&arg(a, 0), false, None).map(s).map_err(err)
+    let sh = shared.clone();
+    r.f("mustToRawJson", move |a| {
+        to_json(&sh.overlay.resolve_deep(arg(a, 0)), false, None)
+            .map(s)
+            .map_err(err)
     });
-    r.f("toPrettyJson", |a| {
-        Ok(s(to_json(&arg(a, 0), true, Some("  ")).unwrap_or_default()))
+    let sh = shared.clone();
+    r.f("toPrettyJson", move |a| {
+        Ok(s(to_json(
+            &sh.overlay.resolve_deep(arg(a, 0)),
+            true,
+            Some("  "),
+        )
+        .unwrap_or_default()))
     });
-    r.f("mustToPrettyJson", |a| {
-        to_json(&arg(a, 0), true, Some("  ")).map(s).map_err(err)
+    let sh = shared.clone();
+    r.f("mustToPrettyJson", move |a| {
+        to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, Some("  "))
+            .map(s)
+            .map_err(err)
     });
     r.f("fromJson", |a| {
         Ok(
@@ -176,13 +197,20 @@ pub fn register(r: &mut Reg) {
             },
         )
     });
-    r.f("toYaml", |a| Ok(s(to_yaml_string(&arg(a, 0)))));
-    r.f("mustToYaml", |a| {
-        crate::yaml::to_yaml(&arg(a, 0))
+    let sh = shared.clone();
+    r.f("toYaml", move |a| {
+        Ok(s(to_yaml_string(&sh.overlay.resolve_deep(arg(a, 0)))))
+    });
+    let sh = shared.clone();
+    r.f("mustToYaml", move |a| {
+        crate::yaml::to_yaml(&sh.overlay.resolve_deep(arg(a, 0)))
             .map(|y| s(y.strip_suffix('\n').unwrap_or(&y)))
             .map_err(err)
     });
-    r.f("toYamlPretty", |a| Ok(s(to_yaml_string(&arg(a, 0)))));
+    let sh = shared.clone();
+    r.f("toYamlPretty", move |a| {
+        Ok(s(to_yaml_string(&sh.overlay.resolve_deep(arg(a, 0)))))
+    });
     r.f("fromYaml", |a| Ok(match crate::yaml::parse_json(&sarg(a, 0)) {
         Ok(v @ serde_json::Value::Object(_)) => crate::yaml::from_json(&v, true),
         Ok(serde_json::Value::Null) => Value::Map(Arc::new(Default::default())),

@@ -142,10 +142,10 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     let mut r = Reg(&mut m);
     strings::register(&mut r);
     lists::register(&mut r);
-    dicts::register(&mut r);
+    dicts::register(&mut r, shared);
     math::register(&mut r);
     random::register(&mut r);
-    encoding::register(&mut r);
+    encoding::register(&mut r, shared);
     semver::register(&mut r);
     helm::register(&mut r, shared);
     m

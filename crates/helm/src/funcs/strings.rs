@@ -88,8 +88,6 @@ pub fn register(r: &mut Reg) {
                 && kind_of(&arg(a, 0)) == kind_of(&arg(a, 1)),
         ))
     });
-    r.f("deepCopy", |a| Ok(arg(a, 0)));
-    r.f("mustDeepCopy", |a| Ok(arg(a, 0)));
     r.f("__print", |a| {
         Ok(match arg(a, 0) {
             Value::Nil => Value::Nil,
