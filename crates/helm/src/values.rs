@@ -118,6 +118,19 @@ pub fn prepare(
     release: &ReleaseOptions,
     caps: &Capabilities,
 ) -> Result<Prepared, Error> {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Chart(format!(
+            "an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+            missing.join(", ")
+        )));
+    }
     let user = coalesce::to_table(user);
     let mut chart = chart.clone();
     process_dependencies(&mut chart, &user, "")?;

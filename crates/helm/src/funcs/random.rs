@@ -52,6 +52,13 @@ pub fn register(r: &mut Reg) {
         }
         Ok(Value::Int(lo + (next() % (hi - lo) as u64) as i64))
     });
+    r.f("shuffle", |a| {
+        let mut c: Vec<char> = super::sarg(a, 0).chars().collect();
+        for i in (1..c.len()).rev() {
+            c.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
+        Ok(s(c.into_iter().collect::<String>()))
+    });
     r.f("uuidv4", |_| {
         let (a, b) = (next(), next());
         let mut bytes = [0u8; 16];

@@ -303,6 +303,17 @@ pub fn register(r: &mut Reg) {
             arg(a, 1)
         })
     });
+    r.f("base", |a| Ok(s(path_base(&sarg(a, 0)))));
+    r.f("dir", |a| Ok(s(path_dir(&sarg(a, 0)))));
+    r.f("ext", |a| {
+        let b = path_base(&sarg(a, 0));
+        Ok(s(b
+            .rfind('.')
+            .map(|i| b[i..].to_string())
+            .unwrap_or_default()))
+    });
+    r.f("clean", |a| Ok(s(path_clean(&sarg(a, 0)))));
+    r.f("isAbs", |a| Ok(Value::Bool(sarg(a, 0).starts_with('/'))));
     r.f("regexMatch", |a| {
         Ok(Value::Bool(re(&sarg(a, 0))?.is_match(&sarg(a, 1))))
     });
@@ -350,7 +361,43 @@ pub fn register(r: &mut Reg) {
 }
 
 fn re(p: &str) -> Result<regex::Regex, gotmpl::TemplateError> {
-    regex::Regex::new(p).map_err(|e| err(format!("error parsing regexp: {e}")))
+    regex::Regex::new(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
+}
+
+/// RE2 (Go) reads `-` next to a class escape inside `[...]` as a literal,
+/// where the regex crate sees a broken range: escape such dashes.
+fn go_regex(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::with_capacity(p.len());
+    let mut in_class = false;
+    let is_class_escape =
+        |i: usize| i + 1 < chars.len() && chars[i] == '\\' && "wWdDsS".contains(chars[i + 1]);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            out.push(c);
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        if !in_class && c == '[' {
+            in_class = true;
+        } else if in_class && c == ']' {
+            in_class = false;
+        } else if in_class && c == '-' {
+            let after_escape = i >= 2 && is_class_escape(i - 2);
+            let before_escape = is_class_escape(i + 1);
+            if after_escape || before_escape {
+                out.push_str("\\-");
+                i += 1;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 /// Go's `$1`/`${name}` expansion is close to the regex crate's; only `$$` and
@@ -381,4 +428,50 @@ fn wrap(text: &str, width: usize) -> String {
         }
     }
     out
+}
+
+/// Go's `path.Clean`.
+fn path_clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let body = parts.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
+}
+
+/// Go's `path.Base`.
+fn path_base(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
+/// Go's `path.Dir`.
+fn path_dir(p: &str) -> String {
+    let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    path_clean(&p[..i])
 }
