@@ -326,7 +326,9 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         .ok_or_else(|| Error::Exec("template set missing".into()))?;
     let mut rendered = BTreeMap::new();
     let mut total = 0usize;
-    for name in tpls.keys() {
+    // Helm runs templates in its parse order; it matters when templates
+    // mutate shared values (`set .Values ...`).
+    for name in names.iter().copied() {
         let base = name.rsplit('/').next().unwrap_or(name);
         if base.starts_with('_') {
             continue;

@@ -97,7 +97,9 @@ pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int64",
+        // Template literals, `int` and `len` give Go ints; Sprig's int64
+        // results are rarer in kind checks.
+        Value::Int(_) => "int",
         Value::Uint(_) => "uint64",
         Value::Float(_) => "float64",
         Value::String(_) => "string",
@@ -111,7 +113,7 @@ pub fn type_of(v: &Value) -> &'static str {
     match v {
         Value::Nil => "<nil>",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int64",
+        Value::Int(_) => "int",
         Value::Uint(_) => "uint64",
         Value::Float(_) => "float64",
         Value::String(_) => "string",

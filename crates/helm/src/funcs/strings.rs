@@ -303,6 +303,7 @@ pub fn register(r: &mut Reg) {
             arg(a, 1)
         })
     });
+    r.f("printf", go_printf);
     r.f("base", |a| Ok(s(path_base(&sarg(a, 0)))));
     r.f("dir", |a| Ok(s(path_dir(&sarg(a, 0)))));
     r.f("ext", |a| {
@@ -474,4 +475,81 @@ fn path_base(p: &str) -> String {
 fn path_dir(p: &str) -> String {
     let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
     path_clean(&p[..i])
+}
+
+thread_local! {
+    /// One `{{printf .f .a0 ...}}` template per arity: gotmpl's own printf,
+    /// reached without our override.
+    static PRINTF: std::cell::RefCell<std::collections::HashMap<usize, gotmpl::Template>> = Default::default();
+}
+
+/// Go's `%v` prints floats and collections of floats in Go's style (`1e+06`);
+/// gotmpl's printf does not, so those arguments are pre-formatted.
+fn go_printf(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
+    let Some(Value::String(format)) = args.first() else {
+        return Err(err("wrong type for value; expected string"));
+    };
+    let mut rest: Vec<Value> = args[1..].to_vec();
+    let chars: Vec<char> = format.chars().collect();
+    let mut i = 0;
+    let mut argi = 0;
+    while i < chars.len() {
+        if chars[i] != '%' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if chars.get(i) == Some(&'%') {
+            i += 1;
+            continue;
+        }
+        while i < chars.len() && "+-# 0".contains(chars[i]) {
+            i += 1;
+        }
+        let mut explicit = false;
+        while i < chars.len()
+            && (chars[i].is_ascii_digit() || chars[i] == '*' || chars[i] == '.' || chars[i] == '[')
+        {
+            if chars[i] == '*' {
+                argi += 1;
+            }
+            if chars[i] == '[' {
+                explicit = true;
+            }
+            i += 1;
+        }
+        if explicit {
+            break;
+        }
+        if let Some(&verb) = chars.get(i) {
+            if verb == 'v'
+                && let Some(a) = rest.get_mut(argi)
+                && matches!(a, Value::Float(_) | Value::List(_) | Value::Map(_))
+            {
+                *a = s(gofmt::sprint(a));
+            }
+            argi += 1;
+            i += 1;
+        }
+    }
+    let n = rest.len();
+    let mut data = crate::coalesce::Table::new();
+    data.insert("f".into(), Value::String(format.clone()));
+    for (k, v) in rest.into_iter().enumerate() {
+        data.insert(format!("a{k}").as_str().into(), v);
+    }
+    let data = Value::Map(std::sync::Arc::new(data));
+    PRINTF.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let t = match cache.entry(n) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let args: String = (0..n).map(|k| format!(" .a{k}")).collect();
+                v.insert(
+                    gotmpl::Template::new("printf").parse(&format!("{{{{printf .f{args}}}}}"))?,
+                )
+            }
+        };
+        t.execute_to_string(&data).map(s)
+    })
 }
