@@ -232,3 +232,158 @@ fn the_helm_create_chart_renders_like_helm() {
     let _ = std::fs::remove_dir_all(&dir);
     result.expect("helm create chart differs");
 }
+
+/// `helm template` flags and the library options they map to.
+fn skiff_with_flags(chart: &Path, args: &[&str]) -> Result<String, String> {
+    use skiff_helm::strvals::{self, SetKind};
+    let mut values = strvals::empty();
+    let mut release = skiff_helm::ReleaseOptions::default();
+    let mut caps = skiff_helm::Capabilities {
+        kube_version: skiff_helm::Capabilities::parse_kube_version(KUBE_VERSION)
+            .map_err(|e| e.to_string())?,
+        api_versions: Vec::new(),
+    };
+    let mut print = skiff_helm::PrintOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut next = || {
+            it.next()
+                .copied()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
+        match *a {
+            "-f" => {
+                let text =
+                    std::fs::read_to_string(chart.join(next()?)).map_err(|e| e.to_string())?;
+                values = skiff_helm::merge_values(
+                    values,
+                    skiff_helm::parse_values(&text).map_err(|e| e.to_string())?,
+                );
+            }
+            "--set" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::Typed).map_err(|e| e.to_string())?
+            }
+            "--set-string" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::String).map_err(|e| e.to_string())?
+            }
+            "--set-json" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::Json).map_err(|e| e.to_string())?
+            }
+            "-n" => release.namespace = next()?.to_string(),
+            "--is-upgrade" => release.is_upgrade = true,
+            "--kube-version" => {
+                caps.kube_version = skiff_helm::Capabilities::parse_kube_version(next()?)
+                    .map_err(|e| e.to_string())?
+            }
+            "-a" => caps.api_versions.push(next()?.to_string()),
+            "--include-crds" => print.include_crds = true,
+            "--skip-tests" => print.skip_tests = true,
+            "--no-hooks" => print.no_hooks = true,
+            "-s" => print.show_only.push(next()?.to_string()),
+            name => release.name = name.to_string(),
+        }
+    }
+    let loaded = skiff_helm::load(chart).map_err(|e| e.to_string())?;
+    let rendered =
+        skiff_helm::render(&loaded, &values, &release, &caps).map_err(|e| e.to_string())?;
+    rendered.to_helm_output(&print).map_err(|e| e.to_string())
+}
+
+#[test]
+fn template_flags_behave_like_helm() {
+    let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/features");
+    let podinfo = corpus().join("podinfo");
+    let cases: &[(&Path, &[&str])] = &[
+        (&features, &["--include-crds"]),
+        (&features, &["--skip-tests"]),
+        (&features, &["--no-hooks"]),
+        (&features, &["-s", "templates/configmap.yaml"]),
+        (
+            &features,
+            &["-s", "templates/order.yaml", "-s", "templates/tests/*"],
+        ),
+        (&features, &["-s", "templates/missing.yaml"]),
+        (&features, &["myrel", "-n", "other", "--is-upgrade"]),
+        (
+            &features,
+            &[
+                "--set",
+                "replicas=5,str=x,keep.b=2,list[1]=q",
+                "--set-string",
+                "big=7",
+                "--set-json",
+                "ratio=[1,2]",
+            ],
+        ),
+        (
+            &features,
+            &[
+                "--set",
+                "second.enabled=true",
+                "--set",
+                "tags.extra=false",
+                "--set",
+                "nullme=null,keep.a=null",
+            ],
+        ),
+        (&features, &["-a", "example.com/v1"]),
+        (&features, &["--kube-version", "1.19.0"]),
+        (
+            &podinfo,
+            &["-f", "values-prod.yaml", "--set", "replicaCount=2"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (chart, args) in cases {
+        let chart_s = chart.to_string_lossy().into_owned();
+        // A release name goes before the chart, as `helm template NAME CHART`.
+        let (name_arg, flags) = match args.first() {
+            Some(n) if !n.starts_with('-') => (vec![*n], &args[1..]),
+            _ => (vec![], &args[..]),
+        };
+        let mut helm_args = vec!["template"];
+        helm_args.extend(name_arg);
+        helm_args.extend([chart_s.as_str(), "--kube-version", KUBE_VERSION]);
+        let abs_values: Vec<String> = flags
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if i > 0 && flags[i - 1] == "-f" {
+                    chart.join(a).to_string_lossy().into_owned()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        helm_args.extend(abs_values.iter().map(String::as_str));
+        let name = format!(
+            "{} {}",
+            chart.file_name().unwrap_or_default().to_string_lossy(),
+            args.join(" ")
+        );
+        let result = match (helm(&helm_args), skiff_with_flags(chart, args)) {
+            (Ok(h), Ok(s)) => {
+                let (h, s) = (mask(&h), mask(&s));
+                if h == s {
+                    Ok(())
+                } else {
+                    Err(first_difference(&h, &s))
+                }
+            }
+            (Err(_), Err(_)) => Ok(()),
+            (Ok(_), Err(e)) => Err(format!("skiff failed where helm rendered: {e}")),
+            (Err(e), Ok(_)) => Err(format!("skiff rendered where helm failed: {e}")),
+        };
+        if let Err(d) = result {
+            failures.push(format!("{name}: {d}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "differences from helm:\n{}",
+        failures.join("\n\n")
+    );
+}

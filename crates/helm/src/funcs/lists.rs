@@ -106,7 +106,12 @@ pub fn register(r: &mut Reg) {
         });
     }
     r.f("sortAlpha", |a| {
-        let mut l: Vec<String> = list_of(&arg(a, 0))?.iter().map(strval).collect();
+        // Sprig's strslice drops nils.
+        let mut l: Vec<String> = list_of(&arg(a, 0))?
+            .iter()
+            .filter(|x| !matches!(x, Value::Nil))
+            .map(strval)
+            .collect();
         l.sort();
         Ok(list(
             l.into_iter().map(|x| Value::String(x.into())).collect(),

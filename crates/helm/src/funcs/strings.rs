@@ -98,7 +98,11 @@ pub fn register(r: &mut Reg) {
     r.f("toString", |a| Ok(s(sarg(a, 0))));
     r.f("toStrings", |a| {
         let l = match arg(a, 0) {
-            Value::List(l) => l.iter().map(|x| s(strval(x))).collect(),
+            Value::List(l) => l
+                .iter()
+                .filter(|x| !matches!(x, Value::Nil))
+                .map(|x| s(strval(x)))
+                .collect(),
             Value::Nil => vec![],
             other => vec![s(strval(&other))],
         };
