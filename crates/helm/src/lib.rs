@@ -53,7 +53,22 @@ pub fn render(
     release: &ReleaseOptions,
     caps: &Capabilities,
 ) -> Result<Rendered, Error> {
-    let prepared = values::prepare(chart, values, release, caps)?;
-    let files = engine::render(chart, &prepared)?;
-    output::sort(chart, files)
+    // Deeply nested include/tpl chains (up to the engine's limit) need more
+    // stack than a default thread has; render on a thread that has it.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("skiff-helm-render".into())
+            .stack_size(RENDER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let prepared = values::prepare(chart, values, release, caps)?;
+                let files = engine::render(chart, &prepared)?;
+                output::sort(&prepared.chart, files)
+            })
+            .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
+            .join()
+            .map_err(|_| Error::Exec("the renderer panicked".into()))?
+    })
 }
+
+/// Stack for the render thread: enough for the include/tpl nesting limit.
+const RENDER_STACK_BYTES: usize = 256 << 20;
