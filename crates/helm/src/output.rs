@@ -140,7 +140,9 @@ struct Head {
     hook: Option<String>,
 }
 
-fn head(doc: &str) -> Head {
+/// Reads what Helm reads of a document (kind, hook annotation); like Helm, a
+/// document that is not YAML is an error.
+fn head(path: &str, doc: &str) -> Result<Head, Error> {
     match crate::yaml::parse_json(doc) {
         Ok(serde_json::Value::Object(m)) => {
             let kind = m
@@ -157,16 +159,18 @@ fn head(doc: &str) -> Head {
                         .map(String::from)
                         .unwrap_or_else(|| h.to_string())
                 });
-            Head { kind, hook }
+            Ok(Head { kind, hook })
         }
-        _ => {
-            let kind = doc
-                .lines()
-                .find_map(|l| l.strip_prefix("kind:"))
-                .map(|k| k.trim().to_string())
-                .unwrap_or_default();
-            Head { kind, hook: None }
-        }
+        Ok(serde_json::Value::Null) => Ok(Head {
+            kind: String::new(),
+            hook: None,
+        }),
+        Ok(_) => Err(Error::Output(format!(
+            "YAML parse error on {path}: error unmarshaling JSON: json: cannot unmarshal into Go value of type releaseutil.SimpleHead"
+        ))),
+        Err(e) => Err(Error::Output(format!(
+            "YAML parse error on {path}: error converting YAML to JSON: {e}"
+        ))),
     }
 }
 
@@ -179,7 +183,7 @@ pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, 
             continue;
         }
         for doc in split_documents(&content) {
-            let h = head(&doc);
+            let h = head(&path, &doc)?;
             match h.hook {
                 None => manifests.push(Manifest {
                     source: path.clone(),

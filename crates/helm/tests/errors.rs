@@ -120,9 +120,20 @@ fn parse_errors_name_the_file_and_line_like_helm() {
     let c = chart("parse", &[("templates/a.yaml", "a: 1\nb: {{ .Values.x \n")]);
     let helm = helm_error(&c);
     let skiff = skiff_error(&c);
-    let location = |e: &str| e.split_once("): ").map(|(l, _)| l.to_string()).unwrap_or_default();
-    assert!(helm.starts_with("parse error at (parse/templates/a.yaml:"), "{helm}");
-    assert_eq!(location(&skiff), location(&helm), "skiff: {skiff}\nhelm: {helm}");
+    let location = |e: &str| {
+        e.split_once("): ")
+            .map(|(l, _)| l.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        helm.starts_with("parse error at (parse/templates/a.yaml:"),
+        "{helm}"
+    );
+    assert_eq!(
+        location(&skiff),
+        location(&helm),
+        "skiff: {skiff}\nhelm: {helm}"
+    );
 }
 
 #[test]
@@ -145,4 +156,12 @@ fn runaway_include_recursion_is_an_error() {
     );
     let e = skiff_error(&c);
     assert!(e.contains("nested reference name"), "{e}");
+}
+
+#[test]
+fn invalid_yaml_output_is_refused_like_helm() {
+    let c = chart("badyaml", &[("templates/a.yaml", "a: \"x\" \"y\"\n")]);
+    let prefix = "YAML parse error on badyaml/templates/a.yaml: error converting YAML to JSON:";
+    assert!(helm_error(&c).starts_with(prefix));
+    assert!(skiff_error(&c).starts_with(prefix), "{}", skiff_error(&c));
 }
