@@ -234,7 +234,7 @@ fn parse_dependencies(v: Option<&serde_json::Value>) -> Vec<Dependency> {
         .collect()
 }
 
-fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
+pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
     let chart_yaml = files
         .iter()
         .find(|f| f.name == "Chart.yaml")

@@ -34,6 +34,12 @@ pub fn load(path: &std::path::Path) -> Result<Chart, Error> {
     chart::load(path)
 }
 
+/// Builds a chart from in-memory files (paths relative to the chart root,
+/// subcharts under `charts/`), as the loader does after reading them.
+pub fn load_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
+    chart::from_files(files)
+}
+
 /// Parses a values file (YAML) into a value tree, as Helm reads `-f` files.
 pub fn parse_values(text: &str) -> Result<Value, Error> {
     yaml::parse_values(text)

@@ -140,38 +140,45 @@ struct Head {
     hook: Option<String>,
 }
 
+/// The part of a manifest Helm looks at (its `SimpleHead`); the rest of the
+/// document is only checked to be YAML, which is much cheaper than building it.
+#[derive(serde::Deserialize, Default)]
+struct SimpleHead {
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+    #[serde(default)]
+    metadata: Option<HeadMetadata>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct HeadMetadata {
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, serde_json::Value>>,
+}
+
 /// Reads what Helm reads of a document (kind, hook annotation); like Helm, a
 /// document that is not YAML is an error.
 fn head(path: &str, doc: &str) -> Result<Head, Error> {
-    match crate::yaml::parse_json(doc) {
-        Ok(serde_json::Value::Object(m)) => {
-            let kind = m
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or("")
-                .to_string();
-            let hook = m
-                .get("metadata")
-                .and_then(|md| md.get("annotations"))
-                .and_then(|a| a.get("helm.sh/hook"))
-                .map(|h| {
-                    h.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| h.to_string())
-                });
-            Ok(Head { kind, hook })
-        }
-        Ok(serde_json::Value::Null) => Ok(Head {
-            kind: String::new(),
-            hook: None,
-        }),
-        Ok(_) => Err(Error::Output(format!(
-            "YAML parse error on {path}: error unmarshaling JSON: json: cannot unmarshal into Go value of type releaseutil.SimpleHead"
-        ))),
-        Err(e) => Err(Error::Output(format!(
+    let h: Option<SimpleHead> = crate::yaml::parse_as(doc).map_err(|e| {
+        Error::Output(format!(
             "YAML parse error on {path}: error converting YAML to JSON: {e}"
-        ))),
-    }
+        ))
+    })?;
+    let h = h.unwrap_or_default();
+    let kind = h
+        .kind
+        .as_ref()
+        .and_then(|k| k.as_str())
+        .unwrap_or("")
+        .to_string();
+    let hook = h.metadata.and_then(|m| m.annotations).and_then(|a| {
+        a.get("helm.sh/hook").map(|v| {
+            v.as_str()
+                .map(String::from)
+                .unwrap_or_else(|| v.to_string())
+        })
+    });
+    Ok(Head { kind, hook })
 }
 
 pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, Error> {

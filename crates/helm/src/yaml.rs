@@ -52,6 +52,18 @@ fn first_document(text: &str) -> Option<&str> {
     None
 }
 
+/// Parses one YAML document into `T` (the first document of a stream, as go-yaml).
+pub fn parse_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    match serde_saphyr::from_str_with_options::<T>(text, options()) {
+        Ok(v) => Ok(v),
+        Err(e) if e.to_string().contains("multiple YAML documents") => match first_document(text) {
+            Some(first) if first.len() < text.len() => parse_as(first),
+            _ => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Parses a values document: numbers become floats, as in Helm.
 pub fn parse_values(text: &str) -> Result<Value, Error> {
     let json = parse_json(text).map_err(Error::Values)?;
