@@ -145,7 +145,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "encryptAES",
         "decryptAES",
         "bcrypt",
-        "sha1sum",
         "toToml",
         "now",
         "date",
