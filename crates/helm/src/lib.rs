@@ -17,6 +17,7 @@ mod ignore;
 mod mutation;
 mod output;
 mod rewrite;
+mod schema;
 pub mod strvals;
 mod values;
 mod yaml;

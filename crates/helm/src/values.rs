@@ -136,6 +136,13 @@ pub fn prepare(
     process_dependencies(&mut chart, &user, "")?;
     let values = coalesce::coalesce(&chart, user.clone());
     let values = import_values(&chart, values);
+    let mut report = String::new();
+    check_schemas(&chart, &Value::Map(Arc::new(values.clone())), &mut report)?;
+    if !report.is_empty() {
+        return Err(Error::Values(format!(
+            "values don't meet the specifications of the schema(s) in the following chart(s):\n{report}"
+        )));
+    }
     if !chart.metadata.kube_version.is_empty()
         && !crate::funcs::semver::constraint_matches(
             &chart.metadata.kube_version,
@@ -350,4 +357,28 @@ fn import_values(chart: &Chart, mut values: Table) -> Table {
         values = out;
     }
     values
+}
+
+/// Validates each chart's values against its `values.schema.json`, root first,
+/// collecting Helm-style reports per chart.
+fn check_schemas(chart: &Chart, values: &Value, report: &mut String) -> Result<(), Error> {
+    if let Some(raw) = &chart.schema {
+        let schema: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+            Error::Chart(format!("{}: invalid values.schema.json: {e}", chart.name()))
+        })?;
+        let json = crate::yaml::to_json(values).map_err(Error::Values)?;
+        if let Some(r) =
+            crate::schema::report(crate::schema::validate(&schema, &schema, &json, "", 0))
+        {
+            report.push_str(&format!("{}:\n{r}", chart.name()));
+        }
+    }
+    for sub in &chart.dependencies {
+        let sv = match values {
+            Value::Map(m) => m.get(sub.name()).cloned().unwrap_or(Value::Nil),
+            _ => Value::Nil,
+        };
+        check_schemas(sub, &sv, report)?;
+    }
+    Ok(())
 }

@@ -165,3 +165,55 @@ fn invalid_yaml_output_is_refused_like_helm() {
     assert!(helm_error(&c).starts_with(prefix));
     assert!(skiff_error(&c).starts_with(prefix), "{}", skiff_error(&c));
 }
+
+#[test]
+fn schema_violations_are_reported_like_helm() {
+    let corpus = skiff_testbed::repo_root().join("../shared/corpus/charts");
+    let cases: &[(&str, &[&str])] = &[
+        ("bitnami-redis", &["replica.replicaCount=abc"]),
+        ("cert-manager", &["bogusKey=1"]),
+        (
+            "opentelemetry-collector",
+            &["mode=deployment,image.repository=x,foo=1"],
+        ),
+    ];
+    for (name, sets) in cases {
+        let chart = corpus.join(name);
+        let mut args = vec![
+            "template".to_string(),
+            chart.to_string_lossy().into_owned(),
+            "--kube-version".into(),
+            "1.33.0".into(),
+        ];
+        let mut values = skiff_helm::strvals::empty();
+        for s in *sets {
+            args.push("--set".into());
+            args.push(s.to_string());
+            values = skiff_helm::strvals::apply(values, s, skiff_helm::strvals::SetKind::Typed)
+                .expect("set");
+        }
+        let out = Command::new(skiff_testbed::bin("helm"))
+            .args(&args)
+            .output()
+            .expect("run helm");
+        let helm = String::from_utf8_lossy(&out.stderr)
+            .trim_start_matches("Error: ")
+            .trim_end()
+            .to_string();
+        let loaded = skiff_helm::load(&chart).expect("load");
+        let caps = skiff_helm::Capabilities {
+            kube_version: "v1.33.0".into(),
+            api_versions: vec![],
+        };
+        let skiff = match skiff_helm::render(
+            &loaded,
+            &values,
+            &skiff_helm::ReleaseOptions::default(),
+            &caps,
+        ) {
+            Ok(_) => panic!("skiff accepted invalid values for {name}"),
+            Err(e) => e.to_string().trim_end().to_string(),
+        };
+        assert_eq!(skiff, helm, "{name}");
+    }
+}
