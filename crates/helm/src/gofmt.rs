@@ -80,7 +80,17 @@ pub fn sprint(v: &Value) -> String {
     s
 }
 
+/// A map holding this key prints as its value: Go objects with a `String()`
+/// method (`.Capabilities.KubeVersion` prints `v1.33.0`).
+pub const STRING_KEY: &str = "\u{0}string";
+
 fn write_value(out: &mut String, v: &Value) {
+    if let Value::Map(m) = v
+        && let Some(Value::String(s)) = m.get(STRING_KEY)
+    {
+        out.push_str(s);
+        return;
+    }
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

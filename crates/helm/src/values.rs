@@ -167,11 +167,6 @@ pub fn prepare(
     let major = parts.next().unwrap_or("0").to_string();
     let minor = parts.next().unwrap_or("0").to_string();
     let apis = caps.all_api_versions();
-    let apis_for_has = apis.clone();
-    let has: gotmpl::ValueFunc = Arc::new(move |args: &[Value]| {
-        let want = args.first().and_then(|a| a.as_str()).unwrap_or("");
-        Ok(Value::Bool(apis_for_has.iter().any(|a| a == want)))
-    });
     let capabilities = map(vec![
         (
             "KubeVersion",
@@ -180,14 +175,13 @@ pub fn prepare(
                 ("Major", s(&major)),
                 ("Minor", s(&minor)),
                 ("GitVersion", s(kv)),
+                (crate::gofmt::STRING_KEY, s(kv)),
             ]),
         ),
+        // A list, like Go's VersionSet; `.Has` is answered by `__field`.
         (
             "APIVersions",
-            map(vec![
-                ("Has", Value::Function(has)),
-                ("List", Value::List(apis.iter().map(|a| s(a)).collect())),
-            ]),
+            Value::List(apis.iter().map(|a| s(a)).collect()),
         ),
         (
             "HelmVersion",
@@ -197,6 +191,10 @@ pub fn prepare(
                 ("GitTreeState", s("clean")),
                 ("GoVersion", s("go1.26.8")),
                 ("KubeClientVersion", s("v1.37")),
+                (
+                    crate::gofmt::STRING_KEY,
+                    s(&format!("{{{HELM_VERSION}  clean go1.26.8 v1.37}}")),
+                ),
             ]),
         ),
     ]);

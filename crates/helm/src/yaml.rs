@@ -121,6 +121,7 @@ pub fn to_json(v: &Value) -> Result<serde_json::Value, String> {
         }
         Value::Map(m) => serde_json::Value::Object(
             m.iter()
+                .filter(|(k, _)| &***k != gofmt::STRING_KEY)
                 .map(|(k, x)| Ok((k.to_string(), to_json(x)?)))
                 .collect::<Result<_, String>>()?,
         ),

@@ -56,6 +56,13 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                 Value::Map(m) => sh
                     .overlay
                     .resolve(m.get(name.as_str()).cloned().unwrap_or(Value::Nil)),
+                // `.Capabilities.APIVersions.Has` is a method of a string list.
+                Value::List(l) if name == "Has" => {
+                    Value::Function(Arc::new(move |args: &[Value]| {
+                        let want = args.first().map(strval).unwrap_or_default();
+                        Ok(Value::Bool(l.iter().any(|x| strval(x) == want)))
+                    }))
+                }
                 Value::Nil if i == 0 => return Ok(Value::Nil),
                 Value::Nil => {
                     return Err(err(format!("nil pointer evaluating interface {{}}.{name}")));

@@ -83,7 +83,11 @@ fn write_json(
                 return Ok(());
             }
             out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
+            for (i, (k, x)) in m
+                .iter()
+                .filter(|(k, _)| &***k != gofmt::STRING_KEY)
+                .enumerate()
+            {
                 if i > 0 {
                     out.push(',');
                 }
