@@ -105,8 +105,22 @@ fn template(a: TemplateArgs) -> Result<(), String> {
         revision: 1,
         is_upgrade: a.is_upgrade,
     };
-    let rendered =
-        skiff_helm::render(&chart, &values, &release, &caps).map_err(|e| e.to_string())?;
+    if chart
+        .metadata
+        .raw
+        .get("deprecated")
+        .and_then(|d| d.as_bool())
+        == Some(true)
+    {
+        eprintln!("level=WARN msg=\"this chart is deprecated\"");
+    }
+    let rendered = skiff_helm::render(&chart, &values, &release, &caps).map_err(|e| match e {
+        // helm has a release by then and suggests --debug, which prints the raw output.
+        skiff_helm::Error::Parse(_) | skiff_helm::Error::Exec(_) | skiff_helm::Error::Output(_) => {
+            format!("{e}\n\nUse --debug flag to render out invalid YAML")
+        }
+        other => other.to_string(),
+    })?;
     let print = PrintOptions {
         include_crds: a.include_crds && !a.skip_crds,
         no_hooks: a.no_hooks,
