@@ -335,3 +335,57 @@ pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
         dependencies,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, kind, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            if *kind == tar::EntryType::Symlink {
+                h.set_link_name("/etc/passwd").expect("link name");
+            }
+            // Bypass the builder's own path checks to write hostile names.
+            let bytes = name.as_bytes();
+            h.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+            h.set_cksum();
+            b.append(&h, *data).expect("append");
+        }
+        b.into_inner().expect("tar").finish().expect("gzip")
+    }
+
+    const CHART: &[u8] = b"apiVersion: v2\nname: c\nversion: 0.1.0\n";
+
+    #[test]
+    fn archives_load_below_their_top_folder() {
+        let a = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/templates/x.yaml", tar::EntryType::Regular, b"a: 1\n"),
+        ]);
+        let c = from_files(read_archive(&a).expect("read")).expect("chart");
+        assert_eq!(c.name(), "c");
+        assert_eq!(c.templates[0].name, "templates/x.yaml");
+    }
+
+    #[test]
+    fn archives_with_links_or_parent_paths_are_refused() {
+        let link = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/templates/l.yaml", tar::EntryType::Symlink, b""),
+        ]);
+        assert!(read_archive(&link).is_err());
+        let parent = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/../../evil", tar::EntryType::Regular, b"x"),
+        ]);
+        assert!(read_archive(&parent).is_err());
+        let absolute = archive(&[("/c/Chart.yaml", tar::EntryType::Regular, CHART)]);
+        assert!(read_archive(&absolute).is_err());
+    }
+}
