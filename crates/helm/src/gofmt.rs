@@ -59,9 +59,8 @@ pub fn float_json(f: f64) -> String {
         let s = float_g_exp(f);
         return s;
     }
-    if f.fract() == 0.0 && a < 1e21 {
-        return format!("{}", f as i128);
-    }
+    // Rust's Display is the shortest round-trip form without an exponent,
+    // like Go's 'f' with precision -1 (12345678901234567000, -0, 0.1).
     format!("{}", f)
 }
 

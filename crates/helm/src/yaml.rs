@@ -268,15 +268,14 @@ fn json_number(n: &serde_json::Number) -> String {
         return u.to_string();
     }
     let f = n.as_f64().unwrap_or(0.0);
-    // JSON writes whole floats below 1e21 as integers, which go-yaml then
-    // reads back as ints.
-    if f.fract() == 0.0 && f.abs() < 1e21 {
-        if f.abs() < 9.2e18 {
-            return (f as i64).to_string();
-        }
-        if (0.0..1.8e19).contains(&f) {
-            return (f as u64).to_string();
-        }
+    // go-yaml re-reads the JSON text: integers (that fit 64 bits) stay
+    // integers, anything else is a float printed the 'g' way.
+    let text = gofmt::float_json(f);
+    if let Ok(i) = text.parse::<i64>() {
+        return i.to_string();
+    }
+    if let Ok(u) = text.parse::<u64>() {
+        return u.to_string();
     }
     gofmt::float_g(f)
 }
