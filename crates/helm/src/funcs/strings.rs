@@ -187,7 +187,12 @@ pub fn register(r: &mut Reg) {
         if w < 4 || v.len() as i64 <= w {
             return Ok(s(v));
         }
-        Ok(s(format!("{}...", &v[..(w - 3) as usize])))
+        // Go slices bytes; a cut inside a character keeps what precedes it.
+        let mut end = (w - 3) as usize;
+        while !v.is_char_boundary(end) {
+            end -= 1;
+        }
+        Ok(s(format!("{}...", &v[..end])))
     });
     r.f("substr", |a| {
         let (st, en) = (to_i64(&arg(a, 0)), to_i64(&arg(a, 1)));
