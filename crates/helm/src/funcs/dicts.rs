@@ -45,15 +45,15 @@ fn merge_into(dst: &mut Table, src: &Table, overwrite: bool) {
 }
 
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("__field", move |a| {
-        let mut cur = sh.overlay.resolve(arg(a, 0));
+        let mut cur = super::up(&sh)?.overlay.resolve(arg(a, 0));
         // Go's zero value for a nil base is no error; a nil met while walking
         // the chain (missing or null key) is "nil pointer evaluating".
         for (i, f) in a.iter().skip(1).enumerate() {
             let name = strval(f);
             cur = match cur {
-                Value::Map(m) => sh
+                Value::Map(m) => super::up(&sh)?
                     .overlay
                     .resolve(m.get(name.as_str()).cloned().unwrap_or(Value::Nil)),
                 // `.Capabilities.APIVersions.Has` is a method of a string list.
@@ -78,15 +78,15 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         Ok(cur)
     });
     for name in ["deepCopy", "mustDeepCopy"] {
-        let sh = shared.clone();
+        let sh = Arc::downgrade(shared);
         // A copy must be a new map: mutating it must not touch the original.
         r.f(name, move |a| {
-            Ok(fresh(&sh.overlay.resolve_deep(arg(a, 0))))
+            Ok(fresh(&super::up(&sh)?.overlay.resolve_deep(arg(a, 0))))
         });
     }
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("index", move |a| {
-        let mut cur = sh.overlay.resolve(arg(a, 0));
+        let mut cur = super::up(&sh)?.overlay.resolve(arg(a, 0));
         for k in a.iter().skip(1) {
             cur = match (&cur, k) {
                 (Value::Map(m), _) => m.get(strval(k).as_str()).cloned().unwrap_or(Value::Nil),
@@ -105,7 +105,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                     )));
                 }
             };
-            cur = sh.overlay.resolve(cur);
+            cur = super::up(&sh)?.overlay.resolve(cur);
         }
         Ok(cur)
     });
@@ -119,32 +119,32 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         }
         Ok(dict(t))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("set", move |a| {
-        let target = sh.overlay.resolve(arg(a, 0));
+        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
         let mut t = to_table(&target);
         t.insert(Arc::from(sarg(a, 1).as_str()), arg(a, 2));
         let new = dict(t);
-        sh.overlay.replace(&target, new.clone());
+        super::up(&sh)?.overlay.replace(&target, new.clone());
         Ok(new)
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("unset", move |a| {
-        let target = sh.overlay.resolve(arg(a, 0));
+        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
         let mut t = to_table(&target);
         t.remove(sarg(a, 1).as_str());
         let new = dict(t);
-        sh.overlay.replace(&target, new.clone());
+        super::up(&sh)?.overlay.replace(&target, new.clone());
         Ok(new)
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("hasKey", move |a| {
-        let t = to_table(&sh.overlay.resolve(arg(a, 0)));
+        let t = to_table(&super::up(&sh)?.overlay.resolve(arg(a, 0)));
         Ok(Value::Bool(t.contains_key(sarg(a, 1).as_str())))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("get", move |a| {
-        let t = to_table(&sh.overlay.resolve(arg(a, 0)));
+        let t = to_table(&super::up(&sh)?.overlay.resolve(arg(a, 0)));
         Ok(t.get(sarg(a, 1).as_str())
             .cloned()
             .unwrap_or_else(|| Value::String("".into())))
@@ -212,20 +212,21 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         ("mergeOverwrite", true),
         ("mustMergeOverwrite", true),
     ] {
-        let sh = shared.clone();
+        let sh = Arc::downgrade(shared);
         r.f(name, move |a| {
-            let target = sh.overlay.resolve_deep(arg(a, 0));
+            let target = super::up(&sh)?.overlay.resolve_deep(arg(a, 0));
             let mut dst = to_table(&target);
             for src in a.iter().skip(1) {
                 merge_into(
                     &mut dst,
-                    &to_table(&sh.overlay.resolve_deep(src.clone())),
+                    &to_table(&super::up(&sh)?.overlay.resolve_deep(src.clone())),
                     overwrite,
                 );
             }
             let new = dict(dst);
-            sh.overlay
-                .replace(&sh.overlay.resolve(arg(a, 0)), new.clone());
+            super::up(&sh)?
+                .overlay
+                .replace(&super::up(&sh)?.overlay.resolve(arg(a, 0)), new.clone());
             Ok(new)
         });
     }

@@ -136,44 +136,58 @@ pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
     r.f("adler32sum", |a| {
         Ok(s(adler32(sarg(a, 0).as_bytes()).to_string()))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("toJson", move |a| {
-        Ok(s(
-            to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, None).unwrap_or_default()
-        ))
+        Ok(s(to_json(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+            true,
+            None,
+        )
+        .unwrap_or_default()))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("mustToJson", move |a| {
-        to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, None)
+        to_json(&super::up(&sh)?.overlay.resolve_deep(arg(a, 0)), true, None)
             .map(s)
             .map_err(err)
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("toRawJson", move |a| {
-        Ok(s(
-            to_json(&sh.overlay.resolve_deep(arg(a, 0)), false, None).unwrap_or_default()
-        ))
+        Ok(s(to_json(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+            false,
+            None,
+        )
+        .unwrap_or_default()))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("mustToRawJson", move |a| {
-        to_json(&sh.overlay.resolve_deep(arg(a, 0)), false, None)
-            .map(s)
-            .map_err(err)
+        to_json(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+            false,
+            None,
+        )
+        .map(s)
+        .map_err(err)
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("toPrettyJson", move |a| {
         Ok(s(to_json(
-            &sh.overlay.resolve_deep(arg(a, 0)),
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
             true,
             Some("  "),
         )
         .unwrap_or_default()))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("mustToPrettyJson", move |a| {
-        to_json(&sh.overlay.resolve_deep(arg(a, 0)), true, Some("  "))
-            .map(s)
-            .map_err(err)
+        to_json(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+            true,
+            Some("  "),
+        )
+        .map(s)
+        .map_err(err)
     });
     r.f("fromJson", |a| {
         Ok(
@@ -202,19 +216,23 @@ pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
             },
         )
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("toYaml", move |a| {
-        Ok(s(to_yaml_string(&sh.overlay.resolve_deep(arg(a, 0)))))
+        Ok(s(to_yaml_string(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+        )))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("mustToYaml", move |a| {
-        crate::yaml::to_yaml(&sh.overlay.resolve_deep(arg(a, 0)))
+        crate::yaml::to_yaml(&super::up(&sh)?.overlay.resolve_deep(arg(a, 0)))
             .map(|y| s(y.strip_suffix('\n').unwrap_or(&y)))
             .map_err(err)
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("toYamlPretty", move |a| {
-        Ok(s(to_yaml_string(&sh.overlay.resolve_deep(arg(a, 0)))))
+        Ok(s(to_yaml_string(
+            &super::up(&sh)?.overlay.resolve_deep(arg(a, 0)),
+        )))
     });
     r.f("fromYaml", |a| Ok(match crate::yaml::parse_json(&sarg(a, 0)) {
         Ok(v @ serde_json::Value::Object(_)) => crate::yaml::from_json(&v, true),

@@ -70,23 +70,25 @@ fn enter<'a>(shared: &'a Shared, pos: &str, name: &str) -> Result<DepthGuard<'a>
 }
 
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("include", move |args| {
         let (pos, a) = take_pos(args);
         let name = sarg(a, 0);
-        let _g = enter(&sh, &pos, &name)?;
-        let t = sh.template.get().ok_or_else(|| err("templates not ready"))?;
+        let shared = super::up(&sh)?;
+        let _g = enter(&shared, &pos, &name)?;
+        let t = shared.template.get().ok_or_else(|| err("templates not ready"))?;
         if t.lookup(&name).is_none() {
             return Err(generic_error(&pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\"")));
         }
         t.execute_template_to_string(&name, &arg(a, 1)).map(s).map_err(|e| reanchor(&pos, "include", &e))
     });
-    let sh = shared.clone();
+    let sh = Arc::downgrade(shared);
     r.f("tpl", move |args| {
         let (pos, a) = take_pos(args);
         let text = sarg(a, 0);
         let data = arg(a, 1);
-        let _g = enter(&sh, &pos, "tpl")?;
+        let shared = super::up(&sh)?;
+        let _g = enter(&shared, &pos, "tpl")?;
         let name = match &data {
             Value::Map(m) => match m.get("Template") {
                 Some(Value::Map(t)) => t.get("Name").map(super::strval).unwrap_or_default(),
@@ -100,7 +102,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                 &format!("error calling tpl: cannot parse template {text:?}: {e}"),
             )
         })?;
-        let base = sh
+        let base = shared
             .template
             .get()
             .ok_or_else(|| err("templates not ready"))?;

@@ -130,6 +130,12 @@ pub fn to_yaml_string(v: &Value) -> String {
     }
 }
 
+/// The render's shared state, from the weak handle functions keep (a strong
+/// one would make a cycle through the template that holds the functions).
+pub fn up(w: &std::sync::Weak<Shared>) -> Result<Arc<Shared>, TemplateError> {
+    w.upgrade().ok_or_else(|| err("render state is gone"))
+}
+
 pub(crate) struct Reg<'a>(pub &'a mut FuncMap);
 
 impl Reg<'_> {
