@@ -22,6 +22,7 @@ struct Sample {
 }
 
 fn run(program: &str, args: &[String]) -> Option<Sample> {
+    let start = std::time::Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("%e %M")
@@ -29,10 +30,12 @@ fn run(program: &str, args: &[String]) -> Option<Sample> {
         .args(args)
         .output()
         .ok()?;
+    // `time` reports wall time in centiseconds; measure it here instead.
+    let seconds = start.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stderr.lines().last()?;
     let mut parts = last.split_whitespace();
-    let seconds = parts.next()?.parse().ok()?;
+    let _coarse_seconds: f64 = parts.next()?.parse().ok()?;
     let max_rss_kb = parts.next()?.parse().ok()?;
     Some(Sample {
         seconds,
@@ -80,7 +83,7 @@ fn main() {
             _ => "both refuse the chart (dependencies missing from charts/)".into(),
         };
         table.push_str(&format!(
-            "| {chart} | {ht:.3} | {st:.3} | {:.1}x | {:.1} | {:.1} | {:.2} | {note} |\n",
+            "| {chart} | {ht:.4} | {st:.4} | {:.1}x | {:.1} | {:.1} | {:.2} | {note} |\n",
             if st > 0.0 { ht / st } else { f64::INFINITY },
             hm / 1024.0,
             sm / 1024.0,
