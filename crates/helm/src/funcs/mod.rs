@@ -7,6 +7,7 @@ use gotmpl::{FuncMap, TemplateError, Value};
 use crate::engine::Shared;
 use crate::gofmt;
 
+mod dates;
 mod dicts;
 mod encoding;
 mod helm;
@@ -150,6 +151,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     let mut r = Reg(&mut m);
     strings::register(&mut r);
     lists::register(&mut r);
+    dates::register(&mut r);
     dicts::register(&mut r, shared);
     math::register(&mut r);
     random::register(&mut r);
