@@ -3,14 +3,34 @@
 //! One subcommand per user task lands with the issue that builds it (agent,
 //! get/status/sync, helm template, kustomize build, ...).
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+mod cli;
 
 /// A small, fast GitOps agent: renders Helm and Kustomize from Git and applies
 /// it to Kubernetes with server-side apply.
 #[derive(Debug, Parser)]
 #[command(name = "skiff", version, about, long_about = None, arg_required_else_help = true)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with Helm charts offline.
+    #[command(subcommand)]
+    Helm(cli::helm::HelmCommand),
+}
 
 fn main() {
-    let Cli {} = Cli::parse();
+    let Cli { command } = Cli::parse();
+    let result = match command {
+        Some(Command::Helm(c)) => cli::helm::run(c),
+        None => Ok(()),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e}");
+        std::process::exit(1);
+    }
 }
