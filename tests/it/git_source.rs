@@ -2,12 +2,12 @@
 //! Revisions resolve as Argo CD users write them, checkouts are shared per
 //! commit, and bad URLs and revisions give clear errors.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use skiff::source::git::{GitCache, path_in};
+use skiff_testbed::{ChildGuard, free_port, wait_for_port};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -178,31 +178,16 @@ fn bad_urls_fail_clearly() {
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
     let root = scratch("daemon");
     let o = origin(&root);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let _daemon = Daemon(
-        Command::new("git")
-            .args([
-                "daemon",
-                "--reuseaddr",
-                "--export-all",
-                "--listen=127.0.0.1",
-            ])
+    let port = free_port();
+    let _daemon = ChildGuard::new(
+        // The daemon itself, not `git daemon`, which would run it as a child
+        // that outlives a kill of its parent.
+        Command::new(Path::new(&git(&root, &["--exec-path"])).join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", root.display()))
             .arg(root.display().to_string())
@@ -212,14 +197,7 @@ fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
             .spawn()
             .expect("start git daemon"),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "git daemon not listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_port(port, Duration::from_secs(10));
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
     let co = cache
         .checkout(&format!("git://127.0.0.1:{port}/origin"), "1.0.x", None)
@@ -227,15 +205,6 @@ fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
     assert_eq!(co.commit, o.v1_0_3);
     assert_eq!(read(&co.dir), "1.0.3");
     std::fs::remove_dir_all(&root).expect("cleanup");
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -259,7 +228,7 @@ fn smart_http_with_basic_auth_needs_the_right_credentials() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("server prints its port");
-    let _server = Server(child);
+    let _server = ChildGuard::new(child);
     let url = format!("http://127.0.0.1:{}/origin", line.trim());
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
 
@@ -327,10 +296,7 @@ fn ssh_with_a_key_and_known_hosts_and_unknown_hosts_refused() {
     let client_pub = keygen(&root.join("client_key"));
     let stranger_pub = keygen(&root.join("stranger_key"));
     std::fs::write(root.join("authorized_keys"), &client_pub).expect("authorized_keys");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let config = format!(
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
          AuthorizedKeysFile {dir}/authorized_keys\nPermitRootLogin prohibit-password\n\
@@ -340,7 +306,7 @@ fn ssh_with_a_key_and_known_hosts_and_unknown_hosts_refused() {
     std::fs::write(root.join("sshd_config"), config).expect("sshd_config");
     // sshd insists on its privilege-separation folder.
     std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
-    let _sshd = Server(
+    let _sshd = ChildGuard::new(
         Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(root.join("sshd_config"))
@@ -350,11 +316,7 @@ fn ssh_with_a_key_and_known_hosts_and_unknown_hosts_refused() {
             .spawn()
             .expect("start sshd"),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "sshd not listening");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_port(port, Duration::from_secs(10));
     let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
     let url = format!("ssh://{user}@127.0.0.1:{port}{}", o.dir.display());
     let known = |public: &str| format!("[127.0.0.1]:{port} {public}");

@@ -2,7 +2,7 @@
 //! over gRPC and HTTP, OTLP JSON lines out to a file the test reads back.
 
 use std::fmt;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,11 +28,8 @@ impl fmt::Debug for Collector {
     }
 }
 
-/// A loopback port nobody listens on right now.
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind a loopback port")
+fn free_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], crate::free_port()))
 }
 
 impl Collector {
@@ -44,7 +41,7 @@ impl Collector {
         let dir = std::env::temp_dir().join(format!("skiff-otelcol-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create collector folder");
-        let (grpc, http) = (free_port(), free_port());
+        let (grpc, http) = (free_addr(), free_addr());
         let traces = dir.join("traces.jsonl");
         // The collector's own metrics are off: their fixed port would clash
         // between collectors of parallel tests.

@@ -12,9 +12,11 @@
 //! The control plane needs the `cluster` feature; without it this crate only
 //! finds the reference binaries (`helm`, `kustomize`, `otelcol`).
 
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 #[cfg(feature = "cluster")]
 mod cluster;
@@ -81,4 +83,46 @@ pub(crate) fn kill_when_this_process_exits(pid: u32) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// Waits until something accepts connections on loopback `port`.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(100))
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A server a test started (git daemon, sshd, ...): killed when dropped, and
+/// also when the test process dies without running destructors.
+#[derive(Debug)]
+pub struct ChildGuard(Child);
+
+impl ChildGuard {
+    /// Guards `child`.
+    pub fn new(child: Child) -> ChildGuard {
+        kill_when_this_process_exits(child.id());
+        ChildGuard(child)
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
