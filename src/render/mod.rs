@@ -2,10 +2,10 @@
 //! never talks to a cluster.
 //!
 //! The renderer for a source is picked as DESIGN says (kustomization file ->
-//! Kustomize, Chart.yaml -> Helm, else a plain directory); only the directory
-//! renderer is here so far.
+//! Kustomize, Chart.yaml -> Helm, else a plain directory).
 
 pub mod directory;
+pub mod helm;
 mod yaml;
 
 use std::fmt;

@@ -8,4 +8,5 @@ mod crd;
 mod deployment;
 mod git_source;
 mod render_directory;
+mod render_helm;
 mod ssa;
