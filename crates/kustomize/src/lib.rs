@@ -1,0 +1,51 @@
+//! skiff-kustomize: a native Kustomize. A kustomization directory goes in, the
+//! manifests `kustomize build` (v5.8) would print come out, byte for byte.
+//!
+//! The crate is pure: it reads files under the directory it is given and never
+//! talks to a cluster or the network.
+//!
+//! # Why a value model and our own emitter
+//!
+//! kustomize v5 prints each resource by turning it into JSON and then into YAML
+//! with go-yaml v2 (`sigs.k8s.io/yaml.JSONToYAML`). So the output carries
+//! nothing of the input's formatting: comments are dropped, keys are sorted
+//! with go-yaml v2's "natural" key order, and each string gets the quoting
+//! style go-yaml v2's emitter picks, with long strings folded at 80 columns.
+//! That makes a plain JSON-like value model ([`Value`]) the right internal
+//! representation, and it means none of the serde YAML writers fits: none of
+//! them reproduces go-yaml v2's key order, quoting decisions or folding. The
+//! emitter in [`yaml::emit`] is written against those rules and checked
+//! against the reference binary by the differential tests.
+//!
+//! Reading goes through `saphyr-parser`'s event stream rather than
+//! serde-saphyr, because kustomize types plain scalars with go-yaml v3's
+//! resolver (`yes` stays a string, `0755` is 493, a bare date becomes a
+//! timestamp) and that needs the scalar's style, which serde does not expose.
+//!
+//! # Pipeline
+//!
+//! [`build`] loads the kustomization ([`kustomization`]), accumulates its
+//! resources recursively ([`build`]), runs generators, then the builtin
+//! transformers in kustomize's fixed order, adds content hashes to generated
+//! names, fixes name references and sorts in kustomize's legacy order.
+
+mod build;
+mod error;
+mod fieldspec;
+mod generate;
+pub mod json;
+mod kustomization;
+mod loader;
+mod nameref;
+mod nameref_table;
+mod patch;
+mod resource;
+mod specs;
+mod transform;
+mod value;
+pub mod yaml;
+
+pub use build::{Output, build, build_with_warnings};
+pub use error::Error;
+pub use generate::content_hash;
+pub use value::Value;

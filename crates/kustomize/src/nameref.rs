@@ -1,0 +1,148 @@
+//! Name references: after prefixes, suffixes and content hashes rename
+//! objects, every field that names one of them is rewritten to the new name.
+
+use crate::nameref_table::NAME_REFERENCES;
+use crate::resource::{Gvk, Resource};
+use crate::value::Value;
+
+pub fn fix(resources: &mut [Resource]) {
+    // Snapshot of what each object was called and is called now.
+    let renamed: Vec<(Gvk, Vec<String>, String, String)> = resources
+        .iter()
+        .filter(|r| !r.previous.is_empty())
+        .map(|r| {
+            let names = r.previous.iter().map(|(n, _)| n.clone()).collect();
+            (
+                r.gvk(),
+                names,
+                r.name().to_string(),
+                r.namespace().to_string(),
+            )
+        })
+        .collect();
+    if renamed.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        let ns = r.namespace().to_string();
+        for &(rg, rv, rk, g, v, k, path) in NAME_REFERENCES {
+            if (!g.is_empty() && g != gvk.group)
+                || (!v.is_empty() && v != gvk.version)
+                || (!k.is_empty() && k != gvk.kind)
+            {
+                continue;
+            }
+            let candidates: Vec<&(Gvk, Vec<String>, String, String)> = renamed
+                .iter()
+                .filter(|(t, ..)| {
+                    t.kind == rk
+                        && (rg.is_empty() || group_matches(rg, &t.group))
+                        && (rv.is_empty() || rv == t.version || rv == "v1")
+                })
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let lookup = |name: &str, ref_ns: &str| -> Option<String> {
+                let hits: Vec<_> = candidates
+                    .iter()
+                    .filter(|(t, names, _, cur_ns)| {
+                        names.iter().any(|n| n == name)
+                            && (t.is_cluster_scoped()
+                                || cur_ns == ref_ns
+                                || cur_ns.is_empty()
+                                || ref_ns.is_empty())
+                    })
+                    .collect();
+                let first = hits.first()?;
+                hits.iter().all(|h| h.2 == first.2).then(|| first.2.clone())
+            };
+            let segs: Vec<String> = split_path(path);
+            walk(&mut r.value, &segs, rk, &ns, &lookup);
+        }
+    }
+}
+
+fn group_matches(want: &str, got: &str) -> bool {
+    // The table spells IngressClass's group with its version.
+    want == got || want.split('/').next() == Some(got)
+}
+
+fn split_path(path: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                chars.next();
+                if let Some(s) = out.last_mut() {
+                    s.push('/');
+                }
+            }
+            '/' => out.push(String::new()),
+            c => {
+                if let Some(s) = out.last_mut() {
+                    s.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn walk(
+    v: &mut Value,
+    segs: &[String],
+    kind: &str,
+    ns: &str,
+    lookup: &dyn Fn(&str, &str) -> Option<String>,
+) {
+    if let Value::Seq(items) = v {
+        for i in items {
+            walk(i, segs, kind, ns, lookup);
+        }
+        return;
+    }
+    let Some((first, rest)) = segs.split_first() else {
+        rewrite(v, kind, ns, lookup);
+        return;
+    };
+    // roleRef names a Role or a ClusterRole; only rewrite the one it says.
+    if first == "roleRef" && v.str_at(&["roleRef", "kind"]) != Some(kind) {
+        return;
+    }
+    if let Some(child) = v.get_mut(first) {
+        walk(child, rest, kind, ns, lookup);
+    }
+}
+
+fn rewrite(v: &mut Value, kind: &str, ns: &str, lookup: &dyn Fn(&str, &str) -> Option<String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(new) = lookup(s, ns) {
+                *s = new;
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| rewrite(i, kind, ns, lookup)),
+        Value::Map(m) => {
+            // A subject or a service reference: {kind?, name, namespace?}.
+            if let Some(k) = m.get("kind").and_then(Value::as_str)
+                && k != kind
+            {
+                return;
+            }
+            let ref_ns = m
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(ns)
+                .to_string();
+            if let Some(Value::String(s)) = m.get_mut("name")
+                && let Some(new) = lookup(s, &ref_ns)
+            {
+                *s = new;
+            }
+        }
+        _ => {}
+    }
+}

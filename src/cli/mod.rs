@@ -1,0 +1,3 @@
+//! The user-facing commands.
+
+pub mod kustomize;
