@@ -459,6 +459,7 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut [Resource])
 
     transform::replicas(k, resources)?;
     transform::images(k, resources)?;
+    crate::replacements::apply(k, loader, resources)?;
 
     for t in k.strings("transformers")? {
         let (file, text) = loader.read_text(&t, &k.file)?;

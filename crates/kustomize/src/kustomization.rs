@@ -28,7 +28,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("generators", "generator plugins are not supported"),
     ("validators", "validator plugins are not supported"),
     ("openapi", "custom OpenAPI schemas are not supported"),
-    ("replacements", "replacements are not supported yet"),
     ("buildMetadata", "buildMetadata is not supported"),
 ];
 
@@ -55,6 +54,7 @@ const KNOWN: &[&str] = &[
     "secretGenerator",
     "generatorOptions",
     "transformers",
+    "replacements",
     "sortOptions",
 ];
 

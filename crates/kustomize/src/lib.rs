@@ -39,6 +39,7 @@ mod loader;
 mod nameref;
 mod nameref_table;
 mod patch;
+mod replacements;
 mod resource;
 mod specs;
 mod transform;

@@ -4,7 +4,7 @@
 
 pub mod emit;
 pub mod parse;
-mod resolve;
+pub(crate) mod resolve;
 
 pub use emit::to_string;
 pub use parse::{Document, parse_documents, parse_documents_yaml11};
