@@ -1,6 +1,7 @@
 //! The build: accumulate a kustomization's resources (recursively), generate,
 //! transform, hash generated names, fix name references, sort, print.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -187,6 +188,7 @@ fn accumulate_onto(
         }));
     }
     let mut resources = base;
+    let mut seen: HashSet<String> = resources.iter().map(id_key).collect();
     let mut entries = k.strings("resources")?;
     let bases = k.strings("bases")?;
     entries.extend(bases);
@@ -200,19 +202,19 @@ fn accumulate_onto(
         if path.is_dir() {
             let (sub, _) = accumulate(&path, ctx, false).map_err(|e| e.with_file(&k.file))?;
             for r in sub {
-                append(&mut resources, r)?;
+                append(&mut resources, &mut seen, r)?;
             }
         } else {
             let (file, text) = loader.read_text(entry, &k.file)?;
             for r in load_resources(&file, &text)? {
-                append(&mut resources, r)?;
+                append(&mut resources, &mut seen, r)?;
             }
         }
     }
 
     for kind in [Kind::ConfigMap, Kind::Secret] {
         for g in generate::generate(&k, &loader, kind)? {
-            add_generated(&mut resources, g, &k)?;
+            add_generated(&mut resources, &mut seen, g, &k)?;
         }
     }
 
@@ -277,14 +279,25 @@ fn check_resource(file: &Path, line: usize, v: Value) -> Result<Resource> {
     Ok(Resource::new(v, file.to_path_buf()))
 }
 
-fn append(resources: &mut Vec<Resource>, r: Resource) -> Result<()> {
-    let id = r.id();
-    if resources.iter().any(|x| x.id() == id) {
+/// The identity kustomize refuses to see twice: group/version/kind,
+/// namespace and name.
+fn id_key(r: &Resource) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        r.value.str_at(&["apiVersion"]).unwrap_or_default(),
+        r.value.str_at(&["kind"]).unwrap_or_default(),
+        r.namespace(),
+        r.name()
+    )
+}
+
+fn append(resources: &mut Vec<Resource>, seen: &mut HashSet<String>, r: Resource) -> Result<()> {
+    if !seen.insert(id_key(&r)) {
         return Err(Error::in_file(
             &r.source,
             format!(
                 "may not add resource with an already registered id: {}",
-                id.display()
+                r.id().display()
             ),
         ));
     }
@@ -292,8 +305,16 @@ fn append(resources: &mut Vec<Resource>, r: Resource) -> Result<()> {
     Ok(())
 }
 
-fn add_generated(resources: &mut Vec<Resource>, g: Resource, k: &Kustomization) -> Result<()> {
+fn add_generated(
+    resources: &mut Vec<Resource>,
+    seen: &mut HashSet<String>,
+    g: Resource,
+    k: &Kustomization,
+) -> Result<()> {
     let behavior = g.behavior.clone().unwrap_or_else(|| "create".into());
+    if behavior == "create" {
+        return append(resources, seen, g);
+    }
     let gvk = g.gvk();
     let pos = resources.iter().position(|r| {
         r.gvk() == gvk
@@ -301,7 +322,7 @@ fn add_generated(resources: &mut Vec<Resource>, g: Resource, k: &Kustomization) 
             && (g.namespace().is_empty() || r.namespace() == g.namespace())
     });
     match (behavior.as_str(), pos) {
-        ("create", _) => append(resources, g),
+        ("create", _) => append(resources, seen, g),
         (_, None) => Err(k.err(format!(
             "generator {}: behavior {behavior} needs an existing {} to work on",
             g.name(),

@@ -1,13 +1,19 @@
 //! Name references: after prefixes, suffixes and content hashes rename
 //! objects, every field that names one of them is rewritten to the new name.
 
+use std::collections::HashMap;
+
 use crate::nameref_table::NAME_REFERENCES;
 use crate::resource::{Gvk, Resource};
 use crate::value::Value;
 
+/// What a renamed object was called, and what it is called now:
+/// (gvk, previous names, current name, current namespace).
+type Renamed = (Gvk, Vec<String>, String, String);
+
 pub fn fix(resources: &mut [Resource]) {
     // Snapshot of what each object was called and is called now.
-    let renamed: Vec<(Gvk, Vec<String>, String, String)> = resources
+    let renamed: Vec<Renamed> = resources
         .iter()
         .filter(|r| !r.previous.is_empty())
         .map(|r| {
@@ -23,6 +29,14 @@ pub fn fix(resources: &mut [Resource]) {
     if renamed.is_empty() {
         return;
     }
+    // kind -> any previous name -> the objects that had it.
+    let mut by_kind: HashMap<&str, HashMap<&str, Vec<&Renamed>>> = HashMap::new();
+    for r in &renamed {
+        let names = by_kind.entry(r.0.kind.as_str()).or_default();
+        for n in &r.1 {
+            names.entry(n.as_str()).or_default().push(r);
+        }
+    }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
         let ns = r.namespace().to_string();
@@ -33,22 +47,16 @@ pub fn fix(resources: &mut [Resource]) {
             {
                 continue;
             }
-            let candidates: Vec<&(Gvk, Vec<String>, String, String)> = renamed
-                .iter()
-                .filter(|(t, ..)| {
-                    t.kind == rk
-                        && (rg.is_empty() || group_matches(rg, &t.group))
-                        && (rv.is_empty() || rv == t.version || rv == "v1")
-                })
-                .collect();
-            if candidates.is_empty() {
+            let Some(of_kind) = by_kind.get(rk) else {
                 continue;
-            }
+            };
             let lookup = |name: &str, ref_ns: &str| -> Option<String> {
-                let hits: Vec<_> = candidates
+                let hits: Vec<_> = of_kind
+                    .get(name)?
                     .iter()
-                    .filter(|(t, names, _, cur_ns)| {
-                        names.iter().any(|n| n == name)
+                    .filter(|(t, _, _, cur_ns)| {
+                        (rg.is_empty() || group_matches(rg, &t.group))
+                            && (rv.is_empty() || rv == t.version || rv == "v1")
                             && (t.is_cluster_scoped()
                                 || cur_ns == ref_ns
                                 || cur_ns.is_empty()
