@@ -368,7 +368,7 @@ fn add_generated(
     }
 }
 
-fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut [Resource]) -> Result<()> {
+fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resource>) -> Result<()> {
     // Legacy strategic merge patches first, then `patches`, as kustomize.
     let psm = k.list("patchesStrategicMerge")?;
     for p in psm {
@@ -502,17 +502,30 @@ fn inline_or_file(k: &Kustomization, loader: &Loader, text: &str) -> Result<(Pat
 fn apply_smp(
     k: &Kustomization,
     file: &Path,
-    resources: &mut [Resource],
+    resources: &mut Vec<Resource>,
     patch: &Value,
     target: Option<&Selector>,
 ) -> Result<()> {
     let _ = k;
+    let matches = |r: &Resource| match target {
+        Some(sel) => sel.matches(r),
+        None => patch_matches(patch, r),
+    };
+    // `$patch: delete` at the top removes the objects it matches.
+    if patch.get("$patch").and_then(Value::as_str) == Some("delete") {
+        let before = resources.len();
+        resources.retain(|r| !matches(r));
+        if resources.len() == before && target.is_none() {
+            return Err(Error::in_file(
+                file,
+                "no resource matches the deleting patch",
+            ));
+        }
+        return Ok(());
+    }
     let mut hits = 0;
     for r in resources.iter_mut() {
-        let matched = match target {
-            Some(sel) => sel.matches(r),
-            None => patch_matches(patch, r),
-        };
+        let matched = matches(r);
         if !matched {
             continue;
         }

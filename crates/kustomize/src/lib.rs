@@ -50,3 +50,54 @@ pub use build::{Output, build, build_with_warnings};
 pub use error::Error;
 pub use generate::content_hash;
 pub use value::Value;
+
+/// Entry points for the `cargo fuzz` targets in `fuzz/`: each must return
+/// (an error is fine) on any input, never panic.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::resource::Gvk;
+    use crate::yaml::parse_documents;
+
+    /// Parse a stream and print every document.
+    pub fn yaml_roundtrip(text: &str) {
+        if let Ok(docs) = parse_documents(text) {
+            for d in docs {
+                let _ = crate::yaml::to_string(&d.value);
+            }
+        }
+    }
+
+    /// A strategic merge of the second document into the first, as a
+    /// Deployment and as a custom resource.
+    pub fn strategic_merge(text: &str) {
+        let Ok(docs) = parse_documents(text) else {
+            return;
+        };
+        if let [target, patch, ..] = docs.as_slice() {
+            for group in ["apps", "example.com"] {
+                let mut t = target.value.clone();
+                let gvk = Gvk {
+                    group: group.into(),
+                    version: "v1".into(),
+                    kind: "Deployment".into(),
+                };
+                crate::patch::strategic_merge(&mut t, &patch.value, &gvk);
+                let _ = crate::yaml::to_string(&t);
+            }
+        }
+    }
+
+    /// Builds `kustomization` as the kustomization file of a scratch folder
+    /// that also holds a Deployment (`deployment.yaml`) and a patch
+    /// (`patch.yaml`, the same text) it may refer to.
+    pub fn build_kustomization(dir: &std::path::Path, kustomization: &str) {
+        let _ = std::fs::create_dir_all(dir);
+        let _ = std::fs::write(dir.join("kustomization.yaml"), kustomization);
+        let _ = std::fs::write(dir.join("patch.yaml"), kustomization);
+        let _ = std::fs::write(
+            dir.join("deployment.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1\n",
+        );
+        let _ = crate::build(dir);
+    }
+}
