@@ -18,11 +18,15 @@ pub enum KustomizeCommand {
 
 pub fn run(cmd: KustomizeCommand) -> ExitCode {
     match cmd {
-        KustomizeCommand::Build { dir } => match skiff_kustomize::build(&dir) {
+        KustomizeCommand::Build { dir } => match skiff_kustomize::build_with_warnings(&dir) {
             Ok(out) => {
+                // Deprecation warnings go to stderr, as kustomize prints them.
+                for w in &out.warnings {
+                    eprintln!("{w}");
+                }
                 let mut stdout = std::io::stdout().lock();
                 if stdout
-                    .write_all(out.as_bytes())
+                    .write_all(out.yaml.as_bytes())
                     .and_then(|()| stdout.flush())
                     .is_err()
                 {

@@ -11,6 +11,9 @@ use crate::value::Value;
 /// (gvk, previous names, current name, current namespace).
 type Renamed = (Gvk, Vec<String>, String, String);
 
+/// (referenced name, referrer's namespace) -> (new name, new namespace).
+type Lookup<'a> = dyn Fn(&str, &str) -> Option<(String, String)> + 'a;
+
 pub fn fix(resources: &mut [Resource]) {
     // Snapshot of what each object was called and is called now.
     let renamed: Vec<Renamed> = resources
@@ -50,7 +53,7 @@ pub fn fix(resources: &mut [Resource]) {
             let Some(of_kind) = by_kind.get(rk) else {
                 continue;
             };
-            let lookup = |name: &str, ref_ns: &str| -> Option<String> {
+            let lookup = |name: &str, ref_ns: &str| -> Option<(String, String)> {
                 let hits: Vec<_> = of_kind
                     .get(name)?
                     .iter()
@@ -64,7 +67,9 @@ pub fn fix(resources: &mut [Resource]) {
                     })
                     .collect();
                 let first = hits.first()?;
-                hits.iter().all(|h| h.2 == first.2).then(|| first.2.clone())
+                hits.iter()
+                    .all(|h| h.2 == first.2)
+                    .then(|| (first.2.clone(), first.3.clone()))
             };
             let segs: Vec<String> = split_path(path);
             walk(&mut r.value, &segs, rk, &ns, &lookup);
@@ -99,13 +104,7 @@ fn split_path(path: &str) -> Vec<String> {
     out
 }
 
-fn walk(
-    v: &mut Value,
-    segs: &[String],
-    kind: &str,
-    ns: &str,
-    lookup: &dyn Fn(&str, &str) -> Option<String>,
-) {
+fn walk(v: &mut Value, segs: &[String], kind: &str, ns: &str, lookup: &Lookup) {
     if let Value::Seq(items) = v {
         for i in items {
             walk(i, segs, kind, ns, lookup);
@@ -125,10 +124,10 @@ fn walk(
     }
 }
 
-fn rewrite(v: &mut Value, kind: &str, ns: &str, lookup: &dyn Fn(&str, &str) -> Option<String>) {
+fn rewrite(v: &mut Value, kind: &str, ns: &str, lookup: &Lookup) {
     match v {
         Value::String(s) => {
-            if let Some(new) = lookup(s, ns) {
+            if let Some((new, _)) = lookup(s, ns) {
                 *s = new;
             }
         }
@@ -145,10 +144,16 @@ fn rewrite(v: &mut Value, kind: &str, ns: &str, lookup: &dyn Fn(&str, &str) -> O
                 .and_then(Value::as_str)
                 .unwrap_or(ns)
                 .to_string();
-            if let Some(Value::String(s)) = m.get_mut("name")
-                && let Some(new) = lookup(s, &ref_ns)
-            {
-                *s = new;
+            let Some(Value::String(s)) = m.get_mut("name") else {
+                return;
+            };
+            let Some((new, new_ns)) = lookup(s, &ref_ns) else {
+                return;
+            };
+            *s = new;
+            // A renamed ServiceAccount subject also gets its namespace.
+            if kind == "ServiceAccount" && m.contains_key("kind") && !new_ns.is_empty() {
+                m.insert("namespace".into(), Value::String(new_ns));
             }
         }
         _ => {}
