@@ -426,10 +426,6 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resourc
         transform::prefix_suffix(resources, prefix, suffix);
     }
 
-    let common = k.string_map("commonLabels")?;
-    if !common.is_empty() {
-        transform::set_map_entries(resources, &common, &crate::specs::common_labels());
-    }
     for l in k.list("labels")? {
         let pairs = crate::kustomization::strict_string_map(l.get("pairs"), "labels.pairs")
             .map_err(|m| k.err(m))?;
@@ -450,6 +446,11 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resourc
             }
         }
         transform::set_map_entries(resources, &pairs, &specs);
+    }
+    // kustomize runs the `labels` entries before `commonLabels`.
+    let common = k.string_map("commonLabels")?;
+    if !common.is_empty() {
+        transform::set_map_entries(resources, &common, &crate::specs::common_labels());
     }
     let annotations = k.string_map("commonAnnotations")?;
     if !annotations.is_empty() {

@@ -9,7 +9,7 @@ use crate::value::Value;
 
 /// What a renamed object was called, and what it is called now:
 /// (gvk, previous names, current name, current namespace).
-type Renamed = (Gvk, Vec<String>, String, String);
+type Renamed = (Gvk, Vec<(String, String)>, String, String);
 
 /// (referenced name, referrer's namespace) -> (new name, new namespace).
 type Lookup<'a> = dyn Fn(&str, &str) -> Option<(String, String)> + 'a;
@@ -20,7 +20,7 @@ pub fn fix(resources: &mut [Resource]) {
         .iter()
         .filter(|r| !r.previous.is_empty())
         .map(|r| {
-            let names = r.previous.iter().map(|(n, _)| n.clone()).collect();
+            let names = r.previous.clone();
             (
                 r.gvk(),
                 names,
@@ -36,8 +36,11 @@ pub fn fix(resources: &mut [Resource]) {
     let mut by_kind: HashMap<&str, HashMap<&str, Vec<&Renamed>>> = HashMap::new();
     for r in &renamed {
         let names = by_kind.entry(r.0.kind.as_str()).or_default();
-        for n in &r.1 {
-            names.entry(n.as_str()).or_default().push(r);
+        for (n, _) in &r.1 {
+            let list = names.entry(n.as_str()).or_default();
+            if !list.iter().any(|x| std::ptr::eq(*x, r)) {
+                list.push(r);
+            }
         }
     }
     for r in resources.iter_mut() {
@@ -57,13 +60,14 @@ pub fn fix(resources: &mut [Resource]) {
                 let hits: Vec<_> = of_kind
                     .get(name)?
                     .iter()
-                    .filter(|(t, _, _, cur_ns)| {
+                    .filter(|(t, prev, _, cur_ns)| {
+                        // An empty namespace means "default" when comparing.
+                        let same_ns = |a: &str| ns_eq(a, ref_ns);
                         (rg.is_empty() || group_matches(rg, &t.group))
                             && (rv.is_empty() || rv == t.version || rv == "v1")
                             && (t.is_cluster_scoped()
-                                || cur_ns == ref_ns
-                                || cur_ns.is_empty()
-                                || ref_ns.is_empty())
+                                || same_ns(cur_ns)
+                                || prev.iter().any(|(n, pns)| n == name && same_ns(pns)))
                     })
                     .collect();
                 let first = hits.first()?;
@@ -75,6 +79,11 @@ pub fn fix(resources: &mut [Resource]) {
             walk(&mut r.value, &segs, rk, &ns, &lookup);
         }
     }
+}
+
+fn ns_eq(a: &str, b: &str) -> bool {
+    let norm = |s: &str| if s.is_empty() { "default" } else { s }.to_string();
+    norm(a) == norm(b)
 }
 
 fn group_matches(want: &str, got: &str) -> bool {

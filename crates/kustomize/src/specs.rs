@@ -7,7 +7,10 @@ fn fs(group: &str, version: &str, kind: &str, path: &str, create: bool) -> Field
     FieldSpec::new(group, version, kind, path, create)
 }
 
-/// `metadata/labels` and the pod template labels of workloads.
+/// `metadata/labels` and the pod template labels of workloads: what
+/// `labels` with `includeTemplates` touches. (kustomize v5.8 leaves
+/// StatefulSet volume claim templates out of this set; see
+/// [`common_labels`].)
 pub fn template_labels() -> Vec<FieldSpec> {
     vec![
         fs("", "", "", "metadata/labels", true),
@@ -26,13 +29,6 @@ pub fn template_labels() -> Vec<FieldSpec> {
             "",
             "StatefulSet",
             "spec/template/metadata/labels",
-            true,
-        ),
-        fs(
-            "apps",
-            "",
-            "StatefulSet",
-            "spec/volumeClaimTemplates[]/metadata/labels",
             true,
         ),
         fs("batch", "", "Job", "spec/template/metadata/labels", true),
@@ -122,6 +118,13 @@ pub fn common_labels() -> Vec<FieldSpec> {
         ),
     ]);
     v.extend(template_labels());
+    v.push(fs(
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ));
     v
 }
 
