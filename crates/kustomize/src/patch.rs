@@ -112,19 +112,11 @@ fn merge_map(t: &mut Map, p: &Map, builtin: bool, path: &mut Vec<String>) {
         };
         return;
     }
-    let retain: Option<Vec<String>> = p.get("$retainKeys").and_then(Value::as_seq).map(|s| {
-        s.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    });
+    // Only `$patch` is a directive here: kustomize's merge keeps
+    // `$setElementOrder/...`, `$retainKeys` and `$deleteFromPrimitiveList/...`
+    // as ordinary fields, and so does this.
     for (k, pv) in p {
-        if k.starts_with('$') {
-            continue;
-        }
-        if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(Value::Seq(items)), Value::Seq(del)) = (t.get_mut(field), pv) {
-                items.retain(|i| !del.contains(i));
-            }
+        if k == "$patch" {
             continue;
         }
         if *pv == Value::Null {
@@ -141,11 +133,10 @@ fn merge_map(t: &mut Map, p: &Map, builtin: bool, path: &mut Vec<String>) {
             (Some(Value::Seq(items)), Value::Seq(pitems)) => match merge_key(builtin, path) {
                 Some(key) => merge_list(items, pitems, key, builtin, path),
                 None if builtin && PRIMITIVE_MERGE.contains(&k.as_str()) => {
-                    for i in pitems {
-                        if !items.contains(i) {
-                            items.push(i.clone());
-                        }
-                    }
+                    // The patch's values first, then the others kept.
+                    let mut merged: Vec<Value> = pitems.to_vec();
+                    merged.extend(items.iter().filter(|i| !pitems.contains(i)).cloned());
+                    *items = merged;
                 }
                 None => {
                     *items = pitems
@@ -160,9 +151,6 @@ fn merge_map(t: &mut Map, p: &Map, builtin: bool, path: &mut Vec<String>) {
             }
         }
         path.pop();
-    }
-    if let Some(keep) = retain {
-        t.retain(|k, _| keep.contains(k));
     }
 }
 
@@ -261,7 +249,7 @@ fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Map(m) => Value::Map(
             m.iter()
-                .filter(|(k, _)| !k.starts_with('$'))
+                .filter(|(k, _)| *k != "$patch")
                 .map(|(k, v)| (k.clone(), strip_directives(v)))
                 .collect(),
         ),
