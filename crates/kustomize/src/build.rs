@@ -318,7 +318,7 @@ fn add_generated(
     let gvk = g.gvk();
     let pos = resources.iter().position(|r| {
         r.gvk() == gvk
-            && r.orig_id().name == g.name()
+            && (r.name() == g.name() || r.orig_id().name == g.name())
             && (g.namespace().is_empty() || r.namespace() == g.namespace())
     });
     match (behavior.as_str(), pos) {
