@@ -80,6 +80,14 @@ fn walk(node: &mut Value, segs: &[String], create: bool, f: &mut dyn FnMut(&mut 
         f(node);
         return;
     };
+    // Like kustomize, a list met on the way is walked element by element
+    // even without `[]` in the path (e.g. `spec/ingress/from/podSelector`).
+    if let Value::Seq(items) = node {
+        for item in items {
+            walk(item, segs, create, f);
+        }
+        return;
+    }
     let (name, is_list) = match first.strip_suffix("[]") {
         Some(n) => (n, true),
         None => (first.as_str(), false),
