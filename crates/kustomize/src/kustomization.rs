@@ -84,6 +84,23 @@ impl Kustomization {
                 ));
             }
         };
+        let Value::Map(mut map) = value else {
+            return Err(Error::in_file(file, "a kustomization must be a mapping"));
+        };
+        // kustomize decodes with Go's encoding/json, which matches field
+        // names case-insensitively when there is no exact match.
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for k in keys {
+            let mut canonical = KNOWN.iter().chain(REFUSED.iter().map(|(f, _)| f));
+            if let Some(c) = canonical
+                .find(|c| **c != k && c.eq_ignore_ascii_case(&k))
+                .filter(|c| !map.contains_key(**c))
+                && let Some(v) = map.remove(&k)
+            {
+                map.insert((*c).to_string(), v);
+            }
+        }
+        let value = Value::Map(map);
         let Value::Map(map) = &value else {
             return Err(Error::in_file(file, "a kustomization must be a mapping"));
         };

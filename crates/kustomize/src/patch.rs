@@ -281,7 +281,14 @@ pub fn json6902(target: &mut Value, ops: &Value) -> Result<(), String> {
                 remove(target, path)?;
             }
             "replace" => {
-                remove(target, path)?;
+                // kustomize's JSON patch lets `replace` create a missing
+                // field of an object (a missing list index is still an error).
+                if let Err(e) = remove(target, path) {
+                    let parent_path = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                    if !matches!(get(target, parent_path), Some(Value::Map(_))) {
+                        return Err(e);
+                    }
+                }
                 add(target, path, value()?)?;
             }
             "move" | "copy" => {
