@@ -3,8 +3,6 @@
 //! One subcommand per user task lands with the issue that builds it (agent,
 //! get/status/sync, helm template, kustomize build, ...).
 
-use std::process::ExitCode;
-
 use clap::{Parser, Subcommand};
 
 mod cli;
@@ -15,18 +13,31 @@ mod cli;
 #[command(name = "skiff", version, about, long_about = None, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
+// Parsed once per process, so the size difference between the variants
+// costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Work with Helm charts offline.
+    #[command(subcommand)]
+    Helm(cli::helm::HelmCommand),
     /// Render Kustomize overlays offline, like `kustomize`.
     #[command(subcommand)]
     Kustomize(cli::kustomize::KustomizeCommand),
 }
 
-fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Kustomize(cmd) => cli::kustomize::run(cmd),
+fn main() {
+    let Cli { command } = Cli::parse();
+    let result = match command {
+        Some(Command::Helm(c)) => cli::helm::run(c),
+        Some(Command::Kustomize(c)) => cli::kustomize::run(c),
+        None => Ok(()),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e}");
+        std::process::exit(1);
     }
 }

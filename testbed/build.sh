@@ -43,6 +43,9 @@ if [ "${1:-}" = "--key" ]; then
 	exit 0
 fi
 
+# System packages first (sshd, git, openssl, ...); a no-op when present.
+"$here/deps.sh"
+
 cache=${SKIFF_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skiff-testbed}
 bin="$cache/$(key)/bin"
 mkdir -p "$bin"

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Subcommand;
 
@@ -16,28 +15,19 @@ pub enum KustomizeCommand {
     },
 }
 
-pub fn run(cmd: KustomizeCommand) -> ExitCode {
+pub fn run(cmd: KustomizeCommand) -> Result<(), String> {
     match cmd {
-        KustomizeCommand::Build { dir } => match skiff_kustomize::build_with_warnings(&dir) {
-            Ok(out) => {
-                // Deprecation warnings go to stderr, as kustomize prints them.
-                for w in &out.warnings {
-                    eprintln!("{w}");
-                }
-                let mut stdout = std::io::stdout().lock();
-                if stdout
-                    .write_all(out.yaml.as_bytes())
-                    .and_then(|()| stdout.flush())
-                    .is_err()
-                {
-                    return ExitCode::FAILURE;
-                }
-                ExitCode::SUCCESS
+        KustomizeCommand::Build { dir } => {
+            let out = skiff_kustomize::build_with_warnings(&dir).map_err(|e| e.to_string())?;
+            // Deprecation warnings go to stderr, as kustomize prints them.
+            for w in &out.warnings {
+                eprintln!("{w}");
             }
-            Err(e) => {
-                eprintln!("Error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(out.yaml.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| format!("writing the output: {e}"))
+        }
     }
 }

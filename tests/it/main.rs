@@ -1,7 +1,11 @@
 //! Integration tests, one module per behaviour, all in one binary so that one
 //! build links them and one control plane per process serves them all.
 
+mod api;
 mod cli;
+mod collector;
 mod crd;
 mod deployment;
+mod git_source;
+mod render_directory;
 mod ssa;

@@ -18,8 +18,11 @@ use std::sync::OnceLock;
 
 #[cfg(feature = "cluster")]
 mod cluster;
+mod collector;
+
 #[cfg(feature = "cluster")]
 pub use cluster::{ControlPlane, Flavour, TestNamespace};
+pub use collector::Collector;
 
 /// The repository root, where `testbed/` lives.
 pub fn repo_root() -> PathBuf {
@@ -63,4 +66,19 @@ pub fn bin(name: &str) -> PathBuf {
         bin_dir().display()
     );
     path
+}
+
+/// Kills process `pid` (a child we started) once this test process is gone, in
+/// case it dies without running destructors (killed, aborted). The watcher also
+/// ends as soon as the child does.
+pub(crate) fn kill_when_this_process_exits(pid: u32) {
+    let script = r#"while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 0.5; done; kill -9 "$2" 2>/dev/null"#;
+    let _ = Command::new("setsid")
+        .args(["sh", "-c", script, "watch"])
+        .arg(std::process::id().to_string())
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
 }

@@ -1,0 +1,391 @@
+//! Loading a chart: a folder or a `.tgz`, its `Chart.yaml`, values, templates,
+//! other files and the subcharts vendored under `charts/`.
+
+use std::io::Read;
+use std::path::Path;
+
+use gotmpl::Value;
+
+use crate::error::Error;
+use crate::ignore::Rules;
+use crate::yaml;
+
+/// Archives larger than this (uncompressed) are refused rather than read.
+const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+
+/// One file of a chart, with its path relative to the chart root.
+#[derive(Debug, Clone)]
+pub struct ChartFile {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// A dependency entry of `Chart.yaml` (or v1 `requirements.yaml`).
+#[derive(Debug, Clone, Default)]
+pub struct Dependency {
+    pub name: String,
+    pub version: String,
+    pub repository: String,
+    pub condition: String,
+    pub tags: Vec<String>,
+    pub alias: String,
+    pub import_values: Vec<serde_json::Value>,
+    pub raw: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The parts of `Chart.yaml` the renderer needs, plus the whole document for
+/// `.Chart`.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    pub api_version: String,
+    pub name: String,
+    pub version: String,
+    pub app_version: String,
+    pub kube_version: String,
+    pub chart_type: String,
+    pub dependencies: Vec<Dependency>,
+    pub raw: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A loaded chart and its subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub metadata: Metadata,
+    pub values: Value,
+    pub schema: Option<Vec<u8>>,
+    pub templates: Vec<ChartFile>,
+    pub files: Vec<ChartFile>,
+    pub dependencies: Vec<Chart>,
+}
+
+impl Chart {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn is_library(&self) -> bool {
+        self.metadata.chart_type == "library"
+    }
+
+    /// The `crds/` files, as `helm template --include-crds` prints them.
+    pub fn crd_files(&self) -> Vec<&ChartFile> {
+        self.files
+            .iter()
+            .filter(|f| f.name.starts_with("crds/"))
+            .collect()
+    }
+}
+
+pub fn load(path: &Path) -> Result<Chart, Error> {
+    if path.is_dir() {
+        let files = read_dir(path)?;
+        from_files(files)
+    } else if path.is_file() {
+        let data = std::fs::read(path)
+            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
+        from_files(read_archive(&data)?)
+    } else {
+        Err(Error::Chart(format!(
+            "path {:?} not found",
+            path.display().to_string()
+        )))
+    }
+}
+
+fn read_dir(root: &Path) -> Result<Vec<ChartFile>, Error> {
+    let rules = match std::fs::read_to_string(root.join(".helmignore")) {
+        Ok(t) => Rules::parse(&t),
+        Err(_) => Rules::parse(""),
+    };
+    let mut out = Vec::new();
+    walk(root, root, &rules, &mut out)?;
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Result<(), Error> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::Chart(format!("unable to read {}: {e}", dir.display())))?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let rel = path
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let meta = std::fs::metadata(&path)
+            .map_err(|err| Error::Chart(format!("unable to read {}: {err}", path.display())))?;
+        if meta.is_dir() {
+            if rules.ignored(&rel, true) {
+                continue;
+            }
+            walk(root, &path, rules, out)?;
+        } else {
+            if rules.ignored(&rel, false) {
+                continue;
+            }
+            let data = std::fs::read(&path)
+                .map_err(|err| Error::Chart(format!("unable to read {}: {err}", path.display())))?;
+            out.push(ChartFile { name: rel, data });
+        }
+    }
+    Ok(())
+}
+
+/// Reads a chart archive: every entry must be a regular file below one top
+/// folder; links, absolute paths and `..` are refused.
+fn read_archive(data: &[u8]) -> Result<Vec<ChartFile>, Error> {
+    let gz = flate2::read::GzDecoder::new(data);
+    let mut ar = tar::Archive::new(gz.take(MAX_ARCHIVE_BYTES));
+    let mut files = Vec::new();
+    let entries = ar
+        .entries()
+        .map_err(|e| Error::Chart(format!("unable to read chart archive: {e}")))?;
+    for entry in entries {
+        let mut entry =
+            entry.map_err(|e| Error::Chart(format!("unable to read chart archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        let name = entry
+            .path()
+            .map_err(|e| Error::Chart(format!("unable to read chart archive: {e}")))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(Error::Chart(format!(
+                "chart archive entry {name:?} is not a regular file"
+            )));
+        }
+        if name.starts_with('/') || name.split('/').any(|c| c == "..") {
+            return Err(Error::Chart(format!(
+                "chart illegally contains content outside the base directory: {name:?}"
+            )));
+        }
+        // Drop the top folder (the chart name).
+        let rel = match name.split_once('/') {
+            Some((_, rest)) => rest.to_string(),
+            None => continue,
+        };
+        let mut buf = Vec::new();
+        entry
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Chart(format!("unable to read chart archive: {e}")))?;
+        files.push(ChartFile {
+            name: rel,
+            data: buf,
+        });
+    }
+    let rules = files
+        .iter()
+        .find(|f| f.name == ".helmignore")
+        .map(|f| Rules::parse(&String::from_utf8_lossy(&f.data)))
+        .unwrap_or_else(|| Rules::parse(""));
+    files.retain(|f| !ignored_with_parents(&rules, &f.name));
+    Ok(files)
+}
+
+fn ignored_with_parents(rules: &Rules, name: &str) -> bool {
+    let parts: Vec<&str> = name.split('/').collect();
+    for i in 1..parts.len() {
+        if rules.ignored(&parts[..i].join("/"), true) {
+            return true;
+        }
+    }
+    rules.ignored(name, false)
+}
+
+fn str_field(m: &serde_json::Map<String, serde_json::Value>, k: &str) -> String {
+    match m.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn parse_dependencies(v: Option<&serde_json::Value>) -> Vec<Dependency> {
+    let Some(serde_json::Value::Array(a)) = v else {
+        return Vec::new();
+    };
+    a.iter()
+        .filter_map(|d| d.as_object())
+        .map(|d| Dependency {
+            name: str_field(d, "name"),
+            version: str_field(d, "version"),
+            repository: str_field(d, "repository"),
+            condition: str_field(d, "condition"),
+            tags: match d.get("tags") {
+                Some(serde_json::Value::Array(t)) => t
+                    .iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            alias: str_field(d, "alias"),
+            import_values: match d.get("import-values") {
+                Some(serde_json::Value::Array(t)) => t.clone(),
+                _ => Vec::new(),
+            },
+            raw: d.clone(),
+        })
+        .collect()
+}
+
+pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
+    let chart_yaml = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| Error::Chart("Chart.yaml file is missing".into()))?;
+    let text = String::from_utf8_lossy(&chart_yaml.data);
+    let raw = match yaml::parse_json(&text)
+        .map_err(|e| Error::Chart(format!("cannot load Chart.yaml: {e}")))?
+    {
+        serde_json::Value::Object(m) => m,
+        _ => return Err(Error::Chart("cannot load Chart.yaml: not a mapping".into())),
+    };
+    let mut metadata = Metadata {
+        api_version: str_field(&raw, "apiVersion"),
+        name: str_field(&raw, "name"),
+        version: str_field(&raw, "version"),
+        app_version: str_field(&raw, "appVersion"),
+        kube_version: str_field(&raw, "kubeVersion"),
+        chart_type: str_field(&raw, "type"),
+        dependencies: parse_dependencies(raw.get("dependencies")),
+        raw,
+    };
+    if metadata.name.is_empty() {
+        return Err(Error::Chart(
+            "validation: chart.metadata.name is required".into(),
+        ));
+    }
+    if metadata.api_version.is_empty() {
+        metadata.api_version = "v1".into();
+    }
+    let mut values = yaml::empty_map();
+    let mut schema = None;
+    let mut templates = Vec::new();
+    let mut rest = Vec::new();
+    let mut sub_files: std::collections::BTreeMap<String, Vec<ChartFile>> = Default::default();
+    let mut sub_archives = Vec::new();
+    for f in files {
+        if f.name == "Chart.yaml" {
+            continue;
+        } else if f.name == "values.yaml" {
+            values = yaml::parse_values(&String::from_utf8_lossy(&f.data))
+                .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
+        } else if f.name == "values.schema.json" {
+            schema = Some(f.data);
+        } else if f.name == "requirements.yaml" && metadata.api_version == "v1" {
+            if let Ok(serde_json::Value::Object(m)) =
+                yaml::parse_json(&String::from_utf8_lossy(&f.data))
+            {
+                metadata.dependencies = parse_dependencies(m.get("dependencies"));
+            }
+            rest.push(f);
+        } else if let Some(t) = f.name.strip_prefix("templates/") {
+            let _ = t;
+            templates.push(f);
+        } else if let Some(sub) = f.name.strip_prefix("charts/") {
+            match sub.split_once('/') {
+                Some((dir, inner)) => {
+                    sub_files
+                        .entry(dir.to_string())
+                        .or_default()
+                        .push(ChartFile {
+                            name: inner.to_string(),
+                            data: f.data,
+                        })
+                }
+                None if sub.ends_with(".tgz") || sub.ends_with(".tar.gz") => sub_archives.push(f),
+                None => {}
+            }
+        } else {
+            rest.push(f);
+        }
+    }
+    let mut dependencies = Vec::new();
+    for (dir, files) in sub_files {
+        if dir.starts_with('.') || dir.starts_with('_') {
+            continue;
+        }
+        if !files.iter().any(|f| f.name == "Chart.yaml") {
+            continue;
+        }
+        let sub = from_files(files).map_err(|e| {
+            Error::Chart(format!(
+                "error unpacking subchart {dir} in {}: {e}",
+                metadata.name
+            ))
+        })?;
+        dependencies.push(sub);
+    }
+    for a in sub_archives {
+        let sub = from_files(read_archive(&a.data)?)?;
+        dependencies.push(sub);
+    }
+    Ok(Chart {
+        metadata,
+        values,
+        schema,
+        templates,
+        files: rest,
+        dependencies,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, kind, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            if *kind == tar::EntryType::Symlink {
+                h.set_link_name("/etc/passwd").expect("link name");
+            }
+            // Bypass the builder's own path checks to write hostile names.
+            let bytes = name.as_bytes();
+            h.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+            h.set_cksum();
+            b.append(&h, *data).expect("append");
+        }
+        b.into_inner().expect("tar").finish().expect("gzip")
+    }
+
+    const CHART: &[u8] = b"apiVersion: v2\nname: c\nversion: 0.1.0\n";
+
+    #[test]
+    fn archives_load_below_their_top_folder() {
+        let a = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/templates/x.yaml", tar::EntryType::Regular, b"a: 1\n"),
+        ]);
+        let c = from_files(read_archive(&a).expect("read")).expect("chart");
+        assert_eq!(c.name(), "c");
+        assert_eq!(c.templates[0].name, "templates/x.yaml");
+    }
+
+    #[test]
+    fn archives_with_links_or_parent_paths_are_refused() {
+        let link = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/templates/l.yaml", tar::EntryType::Symlink, b""),
+        ]);
+        assert!(read_archive(&link).is_err());
+        let parent = archive(&[
+            ("c/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("c/../../evil", tar::EntryType::Regular, b"x"),
+        ]);
+        assert!(read_archive(&parent).is_err());
+        let absolute = archive(&[("/c/Chart.yaml", tar::EntryType::Regular, CHART)]);
+        assert!(read_archive(&absolute).is_err());
+    }
+}

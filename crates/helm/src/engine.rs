@@ -1,0 +1,357 @@
+//! Parses every template of a chart and its subcharts into one template set
+//! (so `include` reaches any `define`), runs each non-partial template with its
+//! chart's built-in objects, and maps gotmpl errors to Helm's wording.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use gotmpl::parse::{ListNode, Parser};
+use gotmpl::{Template, Value};
+
+use crate::chart::Chart;
+use crate::coalesce::Table;
+use crate::error::Error;
+use crate::files;
+use crate::funcs;
+use crate::rewrite::Rewriter;
+use crate::values::Prepared;
+
+/// Nesting limit for `include` and `tpl`, so runaway recursion is an error.
+pub const MAX_INCLUDE_DEPTH: usize = 1000;
+/// Rendered output larger than this is an error rather than a memory blow-up.
+pub const MAX_OUTPUT_BYTES: usize = 256 << 20;
+
+struct Renderable {
+    src: String,
+    vals: Table,
+    base_path: String,
+}
+
+/// Marker wrapped around errors that Helm prints as
+/// `execution error at (<pos>): <message>`.
+pub const ERR_START: &str = "\u{2}HELMERR";
+pub const ERR_END: &str = "\u{3}";
+
+fn map(entries: Vec<(&str, Value)>) -> Table {
+    entries
+        .into_iter()
+        .map(|(k, v)| (Arc::from(k), v))
+        .collect()
+}
+
+fn chart_object(c: &Chart, is_root: bool) -> Value {
+    let m = &c.metadata;
+    let raw = &m.raw;
+    let get_s = |k: &str| Value::String(raw.get(k).and_then(|v| v.as_str()).unwrap_or("").into());
+    let list = |k: &str| match raw.get(k) {
+        Some(serde_json::Value::Array(a)) => {
+            Value::List(a.iter().map(|x| crate::yaml::from_json(x, false)).collect())
+        }
+        _ => Value::List(Arc::from(vec![])),
+    };
+    let maintainers = match raw.get("maintainers") {
+        Some(serde_json::Value::Array(a)) => Value::List(
+            a.iter()
+                .map(|x| {
+                    let o = x.as_object();
+                    let f = |k: &str| {
+                        Value::String(
+                            o.and_then(|o| o.get(k))
+                                .and_then(|v| v.as_str())
+                                .unwrap_or("")
+                                .into(),
+                        )
+                    };
+                    Value::Map(Arc::new(map(vec![
+                        ("Name", f("name")),
+                        ("Email", f("email")),
+                        ("URL", f("url")),
+                    ])))
+                })
+                .collect(),
+        ),
+        _ => Value::List(Arc::from(vec![])),
+    };
+    let deps = Value::List(
+        m.dependencies
+            .iter()
+            .map(|d| {
+                Value::Map(Arc::new(map(vec![
+                    ("Name", Value::String(d.name.as_str().into())),
+                    ("Version", Value::String(d.version.as_str().into())),
+                    ("Repository", Value::String(d.repository.as_str().into())),
+                    ("Condition", Value::String(d.condition.as_str().into())),
+                    (
+                        "Tags",
+                        Value::List(
+                            d.tags
+                                .iter()
+                                .map(|t| Value::String(t.as_str().into()))
+                                .collect(),
+                        ),
+                    ),
+                    ("Enabled", Value::Bool(true)),
+                    (
+                        "ImportValues",
+                        Value::List(
+                            d.import_values
+                                .iter()
+                                .map(|x| crate::yaml::from_json(x, false))
+                                .collect(),
+                        ),
+                    ),
+                    ("Alias", Value::String(d.alias.as_str().into())),
+                ])))
+            })
+            .collect(),
+    );
+    let annotations = match raw.get("annotations") {
+        Some(v @ serde_json::Value::Object(_)) => crate::yaml::from_json(v, false),
+        _ => Value::Map(Arc::new(Table::new())),
+    };
+    Value::Map(Arc::new(map(vec![
+        ("Name", Value::String(m.name.as_str().into())),
+        ("Home", get_s("home")),
+        ("Sources", list("sources")),
+        ("Version", Value::String(m.version.as_str().into())),
+        ("Description", get_s("description")),
+        ("Keywords", list("keywords")),
+        ("Maintainers", maintainers),
+        ("Icon", get_s("icon")),
+        ("APIVersion", Value::String(m.api_version.as_str().into())),
+        ("Condition", get_s("condition")),
+        ("Tags", get_s("tags")),
+        ("AppVersion", get_s("appVersion")),
+        (
+            "Deprecated",
+            Value::Bool(
+                raw.get("deprecated")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
+            ),
+        ),
+        ("Annotations", annotations),
+        ("KubeVersion", get_s("kubeVersion")),
+        ("Dependencies", deps),
+        ("Type", get_s("type")),
+        ("IsRoot", Value::Bool(is_root)),
+    ])))
+}
+
+/// Collects the templates of `c` (and its subcharts) with the objects they see.
+fn collect(
+    c: &Chart,
+    parent_path: &str,
+    values: Value,
+    p: &Prepared,
+    is_root: bool,
+    out: &mut BTreeMap<String, Renderable>,
+) -> Table {
+    let full_path = if parent_path.is_empty() {
+        c.name().to_string()
+    } else {
+        format!("{parent_path}/charts/{}", c.name())
+    };
+    let mut subcharts = Table::new();
+    let mut next = map(vec![
+        ("Chart", chart_object(c, is_root)),
+        ("Files", files::object(&c.files)),
+        ("Release", p.release.clone()),
+        ("Capabilities", p.capabilities.clone()),
+        ("Values", values.clone()),
+    ]);
+    for sub in &c.dependencies {
+        let sub_vals = match &values {
+            Value::Map(m) => match m.get(sub.name()) {
+                Some(v @ Value::Map(_)) => v.clone(),
+                _ => Value::Map(Arc::new(Table::new())),
+            },
+            _ => Value::Map(Arc::new(Table::new())),
+        };
+        let obj = collect(sub, &full_path, sub_vals, p, false, out);
+        subcharts.insert(sub.name().into(), Value::Map(Arc::new(obj)));
+    }
+    next.insert("Subcharts".into(), Value::Map(Arc::new(subcharts)));
+    for t in &c.templates {
+        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+        if c.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{}", t.name),
+            Renderable {
+                src: String::from_utf8_lossy(&t.data).into_owned(),
+                vals: next.clone(),
+                base_path: format!("{full_path}/templates"),
+            },
+        );
+    }
+    next
+}
+
+/// Helm parses deeper paths first, so a parent chart's `define` overrides a
+/// subchart's definition of the same name.
+fn parse_order(names: &mut [&String]) {
+    names.sort_by(|a, b| {
+        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.cmp(a))
+    });
+}
+
+/// gotmpl trims the text after a `{{- /* comment */}}` as if the comment
+/// closed with `-}}`; Go does not. An empty action after such a comment takes
+/// the trim instead, leaving the text intact.
+fn protect_comment_trim(src: &str) -> std::borrow::Cow<'_, str> {
+    if !src.contains("{{-") {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut rest = src;
+    while let Some(i) = rest.find("{{-") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 3..];
+        let body = after.trim_start();
+        if body.starts_with("/*")
+            && let Some(end) = body.find("*/")
+        {
+            let tail_trim = body[end + 2..].trim_start();
+            if tail_trim.starts_with("}}") {
+                let consumed = rest.len() - tail_trim.len() + 2;
+                out.push_str(&rest[i..consumed]);
+                out.push_str("{{\"\"}}");
+                rest = &rest[consumed..];
+                continue;
+            }
+        }
+        out.push_str("{{-");
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+pub fn parse_tree(
+    name: &str,
+    src: &str,
+    template_as_include: bool,
+) -> Result<(ListNode, Vec<gotmpl::parse::DefineNode>), Error> {
+    let fixed = protect_comment_trim(src);
+    let src = fixed.as_ref();
+    let parser =
+        Parser::with_name(Some(name), src, "{{", "}}").map_err(|e| parse_error(name, &e))?;
+    let (mut tree, mut defines) = parser.parse().map_err(|e| parse_error(name, &e))?;
+    let rw = Rewriter {
+        file: name,
+        src,
+        template_as_include,
+    };
+    rw.list(&mut tree);
+    for d in defines.iter_mut() {
+        rw.list(&mut d.body);
+    }
+    Ok((tree, defines))
+}
+
+fn parse_error(name: &str, e: &gotmpl::TemplateError) -> Error {
+    match e {
+        gotmpl::TemplateError::Parse { line, message, .. }
+        | gotmpl::TemplateError::Lex { line, message, .. } => {
+            Error::Parse(format!("parse error at ({name}:{line}): {message}"))
+        }
+        other => Error::Parse(format!("parse error in ({name}): {other}")),
+    }
+}
+
+/// Turns an execution error into Helm's message.
+pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
+    let text = e.to_string();
+    if let Some(start) = text.find(ERR_START) {
+        let rest = &text[start + ERR_START.len()..];
+        let end = rest.find(ERR_END).unwrap_or(rest.len());
+        let body = &rest[..end];
+        if let Some((pos, msg)) = body.split_once('\u{4}') {
+            if let Some(generic) = msg.strip_prefix('\u{5}') {
+                return Error::Exec(format!("template: {pos}: {generic}"));
+            }
+            return Error::Exec(format!("execution error at ({pos}): {msg}"));
+        }
+    }
+    let text = text.strip_prefix("execution error: ").unwrap_or(&text);
+    Error::Exec(format!("template: {file}: {text}"))
+}
+
+/// The shared state behind `include` and `tpl`.
+pub struct Shared {
+    pub template: OnceLock<Template>,
+    pub depth: std::sync::atomic::AtomicUsize,
+    pub overlay: crate::mutation::Overlay,
+}
+
+pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, Error> {
+    let mut tpls = BTreeMap::new();
+    collect(
+        &p.chart,
+        "",
+        Value::Map(Arc::new(p.values.clone())),
+        p,
+        true,
+        &mut tpls,
+    );
+    let _ = chart;
+    let shared = Arc::new(Shared {
+        template: OnceLock::new(),
+        depth: Default::default(),
+        overlay: Default::default(),
+    });
+    let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
+    let mut names: Vec<&String> = tpls.keys().collect();
+    parse_order(&mut names);
+    for name in &names {
+        let r = &tpls[*name];
+        let (tree, defines) = parse_tree(name, &r.src, false)?;
+        if !tree.is_empty_tree() || t.lookup(name).is_none() {
+            t = t.add_parse_tree(name, tree);
+        }
+        for d in defines {
+            if d.body.is_empty_tree() && t.lookup(&d.name).is_some() {
+                continue;
+            }
+            t = t.add_parse_tree(&d.name, d.body);
+        }
+    }
+    let _ = shared.template.set(t);
+    let t = shared
+        .template
+        .get()
+        .ok_or_else(|| Error::Exec("template set missing".into()))?;
+    let mut rendered = BTreeMap::new();
+    let mut total = 0usize;
+    // Helm runs templates in its parse order; it matters when templates
+    // mutate shared values (`set .Values ...`).
+    for name in names.iter().copied() {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let r = &tpls[name];
+        let mut vals = r.vals.clone();
+        vals.insert(
+            "Template".into(),
+            Value::Map(Arc::new(map(vec![
+                ("Name", Value::String(name.as_str().into())),
+                ("BasePath", Value::String(r.base_path.as_str().into())),
+            ]))),
+        );
+        let out = t
+            .execute_template_to_string(name, &Value::Map(Arc::new(vals)))
+            .map_err(|e| exec_error(name, &e))?;
+        total += out.len();
+        if total > MAX_OUTPUT_BYTES {
+            return Err(Error::Output(format!(
+                "rendered output exceeds {MAX_OUTPUT_BYTES} bytes"
+            )));
+        }
+        rendered.insert(name.clone(), out.replace("<no value>", ""));
+    }
+    Ok(rendered)
+}

@@ -1,0 +1,267 @@
+//! Sprig's date functions, in UTC: `now`, `date`, `dateInZone` and `htmlDate`
+//! (UTC zone only), `unixEpoch`, `duration`. A time is a map that prints like
+//! Go's `time.Time` and carries its Unix nanoseconds.
+
+use std::sync::Arc;
+
+use super::{Reg, arg, err, s, sarg, to_i64};
+use crate::coalesce::Table;
+use gotmpl::Value;
+
+const NANOS: &str = "\u{0}unixnanos";
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    min: u32,
+    sec: u32,
+    nanos: u32,
+    weekday: usize,
+    yday: u32,
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil(unix_nanos: i128) -> Civil {
+    let secs = unix_nanos.div_euclid(1_000_000_000) as i64;
+    let nanos = unix_nanos.rem_euclid(1_000_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let cum = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let yday = cum[(month - 1) as usize] + day + u32::from(leap && month > 2);
+    Civil {
+        year,
+        month,
+        day,
+        hour: (rem / 3600) as u32,
+        min: (rem % 3600 / 60) as u32,
+        sec: (rem % 60) as u32,
+        nanos,
+        weekday: (days + 4).rem_euclid(7) as usize,
+        yday,
+    }
+}
+
+/// Go's reference-time layout (`2006-01-02T15:04:05Z07:00`), in UTC.
+pub fn format(layout: &str, unix_nanos: i128) -> String {
+    let t = civil(unix_nanos);
+    let mut out = String::new();
+    let mut rest = layout;
+    let h12 = if t.hour.is_multiple_of(12) {
+        12
+    } else {
+        t.hour % 12
+    };
+    while !rest.is_empty() {
+        let tokens: &[(&str, String)] = &[
+            ("January", MONTHS[(t.month - 1) as usize].to_string()),
+            ("Monday", DAYS[t.weekday].to_string()),
+            ("2006", format!("{:04}", t.year)),
+            ("Z07:00", "Z".into()),
+            ("-07:00", "+00:00".into()),
+            ("Z0700", "Z".into()),
+            ("-0700", "+0000".into()),
+            ("Jan", MONTHS[(t.month - 1) as usize][..3].to_string()),
+            ("Mon", DAYS[t.weekday][..3].to_string()),
+            ("MST", "UTC".into()),
+            ("002", format!("{:03}", t.yday)),
+            ("01", format!("{:02}", t.month)),
+            ("02", format!("{:02}", t.day)),
+            ("_2", format!("{:>2}", t.day)),
+            ("06", format!("{:02}", t.year.rem_euclid(100))),
+            ("15", format!("{:02}", t.hour)),
+            ("03", format!("{:02}", h12)),
+            ("04", format!("{:02}", t.min)),
+            ("05", format!("{:02}", t.sec)),
+            ("PM", if t.hour >= 12 { "PM" } else { "AM" }.into()),
+            ("pm", if t.hour >= 12 { "pm" } else { "am" }.into()),
+            ("1", t.month.to_string()),
+            ("2", t.day.to_string()),
+            ("3", h12.to_string()),
+            ("4", t.min.to_string()),
+            ("5", t.sec.to_string()),
+        ];
+        // Fractional seconds: .000 (fixed) or .999 (trailing zeros dropped).
+        if let Some(r) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(','))
+            && let Some(c @ ('0' | '9')) = r.chars().next()
+        {
+            let n = r.chars().take_while(|x| *x == c).count();
+            if !r[n..].starts_with(|x: char| x.is_ascii_digit()) {
+                let digits = format!("{:09}", t.nanos)[..n.min(9)].to_string();
+                let digits = if c == '9' {
+                    digits.trim_end_matches('0').to_string()
+                } else {
+                    digits
+                };
+                if !digits.is_empty() {
+                    out.push_str(&rest[..1]);
+                    out.push_str(&digits);
+                }
+                rest = &r[n..];
+                continue;
+            }
+        }
+        if let Some((tok, val)) = tokens.iter().find(|(tok, _)| rest.starts_with(tok)) {
+            out.push_str(val);
+            rest = &rest[tok.len()..];
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+fn time_value(unix_nanos: i128) -> Value {
+    let mut t = Table::new();
+    t.insert(
+        crate::gofmt::STRING_KEY.into(),
+        s(format(
+            "2006-01-02 15:04:05.999999999 -0700 MST",
+            unix_nanos,
+        )),
+    );
+    t.insert(
+        NANOS.into(),
+        Value::Int(unix_nanos.clamp(i64::MIN as i128, i64::MAX as i128) as i64),
+    );
+    Value::Map(Arc::new(t))
+}
+
+/// Unix nanoseconds of a time argument: a time from `now`, or Unix seconds.
+fn nanos_of(v: &Value) -> i128 {
+    match v {
+        Value::Map(m) => m.get(NANOS).map(to_i64).unwrap_or(0) as i128,
+        other => to_i64(other) as i128 * 1_000_000_000,
+    }
+}
+
+fn utc_only(zone: &str) -> Result<(), gotmpl::TemplateError> {
+    if matches!(zone, "UTC" | "" | "Etc/UTC") {
+        Ok(())
+    } else {
+        Err(err(format!(
+            "time zone {zone:?} is not supported by skiff yet (only UTC)"
+        )))
+    }
+}
+
+/// Go's `time.Duration.String()` for whole seconds.
+fn duration(secs: i64) -> String {
+    if secs == 0 {
+        return "0s".into();
+    }
+    let sign = if secs < 0 { "-" } else { "" };
+    let a = secs.unsigned_abs();
+    let (h, m, sec) = (a / 3600, a % 3600 / 60, a % 60);
+    if h > 0 {
+        format!("{sign}{h}h{m}m{sec}s")
+    } else if m > 0 {
+        format!("{sign}{m}m{sec}s")
+    } else {
+        format!("{sign}{sec}s")
+    }
+}
+
+pub fn register(r: &mut Reg) {
+    r.f("now", |_| {
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        Ok(time_value(n))
+    });
+    r.f("date", |a| Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1))))));
+    r.f("dateInZone", |a| {
+        utc_only(&sarg(a, 2))?;
+        Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1)))))
+    });
+    r.f("htmlDate", |a| {
+        Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
+    });
+    r.f("htmlDateInZone", |a| {
+        utc_only(&sarg(a, 1))?;
+        Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
+    });
+    r.f("unixEpoch", |a| {
+        Ok(s(
+            (nanos_of(&arg(a, 0)).div_euclid(1_000_000_000)).to_string()
+        ))
+    });
+    // Sprig reads only strings and int64s; template literals (Go ints) and
+    // values (float64s) count as zero. Our integers cannot tell int from
+    // int64, so only strings count.
+    r.f("duration", |a| {
+        Ok(s(duration(match arg(a, 0) {
+            Value::String(t) => t.trim().parse::<i64>().unwrap_or(0),
+            _ => 0,
+        })))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_layouts_format_utc_times() {
+        // 2021-03-04T05:06:07.5Z, a Thursday, day 63 of the year.
+        let t = 1_614_834_367_500_000_000i128;
+        assert_eq!(
+            format("2006-01-02T15:04:05Z07:00", t),
+            "2021-03-04T05:06:07Z"
+        );
+        assert_eq!(
+            format("Mon Jan _2 3:4:5 PM 2006 .000 .999", t),
+            "Thu Mar  4 5:6:7 AM 2021 .500 .5"
+        );
+        assert_eq!(
+            format("Monday, 02-Jan-06 002 MST -0700", t),
+            "Thursday, 04-Mar-21 063 UTC +0000"
+        );
+    }
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(duration(3723), "1h2m3s");
+        assert_eq!(duration(65), "1m5s");
+        assert_eq!(duration(0), "0s");
+        assert_eq!(duration(-5), "-5s");
+    }
+}

@@ -1,0 +1,170 @@
+//! Helm's own functions: `include`, `tpl`, `required`, `fail`, `lookup`, and
+//! the helpers behind `.Files.Glob(...).AsConfig`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use gotmpl::{TemplateError, Value};
+
+use super::{Reg, arg, err, s, sarg};
+use crate::engine::{self, ERR_END, ERR_START, MAX_INCLUDE_DEPTH, Shared};
+use crate::rewrite::POS_MARK;
+
+/// Splits off the hidden position argument the rewriter adds.
+fn take_pos(args: &[Value]) -> (String, &[Value]) {
+    if let Some(Value::String(p)) = args.first()
+        && let Some(rest) = p.strip_prefix(POS_MARK)
+    {
+        return (rest.to_string(), &args[1..]);
+    }
+    (String::new(), args)
+}
+
+/// An error Helm prints as `execution error at (pos): msg`.
+fn helm_error(pos: &str, msg: &str) -> TemplateError {
+    err(format!("{ERR_START}{pos}\u{4}{msg}{ERR_END}"))
+}
+
+/// An error Helm prints as `template: pos: msg`.
+fn generic_error(pos: &str, msg: &str) -> TemplateError {
+    err(format!("{ERR_START}{pos}\u{4}\u{5}{msg}{ERR_END}"))
+}
+
+/// Re-anchors an error from a nested template at the calling position: Helm
+/// reports the outermost call site with the innermost message.
+fn reanchor(pos: &str, what: &str, e: &TemplateError) -> TemplateError {
+    let text = e.to_string();
+    if let Some(start) = text.find(ERR_START) {
+        let rest = &text[start + ERR_START.len()..];
+        let body = &rest[..rest.find(ERR_END).unwrap_or(rest.len())];
+        if let Some((_, msg)) = body.split_once('\u{4}') {
+            return match msg.strip_prefix('\u{5}') {
+                Some(g) => generic_error(pos, g),
+                None => helm_error(pos, msg),
+            };
+        }
+    }
+    let text = text.strip_prefix("execution error: ").unwrap_or(&text);
+    generic_error(pos, &format!("error calling {what}: {text}"))
+}
+
+struct DepthGuard<'a>(&'a Shared);
+
+impl Drop for DepthGuard<'_> {
+    fn drop(&mut self) {
+        self.0.depth.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn enter<'a>(shared: &'a Shared, pos: &str, name: &str) -> Result<DepthGuard<'a>, TemplateError> {
+    if shared.depth.fetch_add(1, Ordering::SeqCst) >= MAX_INCLUDE_DEPTH {
+        shared.depth.fetch_sub(1, Ordering::SeqCst);
+        return Err(generic_error(
+            pos,
+            &format!(
+                "rendering template has a nested reference name: {name}: unable to execute template"
+            ),
+        ));
+    }
+    Ok(DepthGuard(shared))
+}
+
+pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
+    let sh = Arc::downgrade(shared);
+    r.f("include", move |args| {
+        let (pos, a) = take_pos(args);
+        let name = sarg(a, 0);
+        let shared = super::up(&sh)?;
+        let _g = enter(&shared, &pos, &name)?;
+        let t = shared.template.get().ok_or_else(|| err("templates not ready"))?;
+        if t.lookup(&name).is_none() {
+            return Err(generic_error(&pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\"")));
+        }
+        t.execute_template_to_string(&name, &arg(a, 1)).map(s).map_err(|e| reanchor(&pos, "include", &e))
+    });
+    let sh = Arc::downgrade(shared);
+    r.f("tpl", move |args| {
+        let (pos, a) = take_pos(args);
+        let text = sarg(a, 0);
+        let data = arg(a, 1);
+        let shared = super::up(&sh)?;
+        let _g = enter(&shared, &pos, "tpl")?;
+        let name = match &data {
+            Value::Map(m) => match m.get("Template") {
+                Some(Value::Map(t)) => t.get("Name").map(super::strval).unwrap_or_default(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let (tree, defines) = engine::parse_tree(&name, &text, true).map_err(|e| {
+            generic_error(
+                &pos,
+                &format!("error calling tpl: cannot parse template {text:?}: {e}"),
+            )
+        })?;
+        let base = shared
+            .template
+            .get()
+            .ok_or_else(|| err("templates not ready"))?;
+        let mut t = base.clone().add_parse_tree("\u{0}tpl", tree);
+        for d in defines {
+            t = t.add_parse_tree(&d.name, d.body);
+        }
+        let out = t
+            .execute_template_to_string("\u{0}tpl", &data)
+            .map_err(|e| reanchor(&pos, "tpl", &e))?;
+        Ok(s(out.replace("<no value>", "")))
+    });
+    r.f("required", |args| {
+        let (pos, a) = take_pos(args);
+        let v = arg(a, 1);
+        match &v {
+            Value::Nil => Err(helm_error(&pos, &sarg(a, 0))),
+            Value::String(t) if t.is_empty() => Err(helm_error(&pos, &sarg(a, 0))),
+            _ => Ok(v),
+        }
+    });
+    r.f("fail", |args| {
+        let (pos, a) = take_pos(args);
+        Err(helm_error(&pos, &sarg(a, 0)))
+    });
+    // `helm template` has no cluster: lookups find nothing.
+    r.f("lookup", |_| Ok(Value::Map(Arc::new(Default::default()))));
+    r.f("getHostByName", |_| Ok(s("")));
+    // Functions skiff does not implement yet: a clear refusal rather than a
+    // silent wrong answer.
+    for name in [
+        "genCA",
+        "genCAWithKey",
+        "genSignedCert",
+        "genSignedCertWithKey",
+        "genSelfSignedCert",
+        "genSelfSignedCertWithKey",
+        "genPrivateKey",
+        "buildCustomCert",
+        "htpasswd",
+        "derivePassword",
+        "encryptAES",
+        "decryptAES",
+        "bcrypt",
+        "toToml",
+        "dateModify",
+        "mustDateModify",
+        "ago",
+        "toDate",
+        "mustToDate",
+        "durationRound",
+        "urlParse",
+        "urlJoin",
+    ] {
+        r.f(name, move |_| {
+            Err(err(format!(
+                "function {name:?} is not supported by skiff yet"
+            )))
+        });
+    }
+    r.f("__asConfig", |a| Ok(s(crate::files::as_config(&arg(a, 0)))));
+    r.f("__asSecrets", |a| {
+        Ok(s(crate::files::as_secrets(&arg(a, 0))))
+    });
+}

@@ -1,0 +1,81 @@
+//! skiff-helm: renders Helm charts to Kubernetes manifests the way `helm template`
+//! does, without a helm binary.
+//!
+//! The crate is pure: a chart (read from a folder or a `.tgz`) and values go in,
+//! manifests come out. Templates run on the `gotmpl` engine (a port of Go's
+//! text/template); the Sprig and Helm functions, values coalescing, built-in
+//! objects and Helm's output order are implemented here.
+
+mod chart;
+mod coalesce;
+mod engine;
+mod error;
+mod files;
+mod funcs;
+mod gofmt;
+mod ignore;
+mod mutation;
+mod output;
+mod rewrite;
+mod schema;
+pub mod strvals;
+mod values;
+mod yaml;
+
+pub use chart::{Chart, ChartFile, Metadata};
+pub use error::Error;
+pub use output::{Manifest, PrintOptions, Rendered};
+pub use values::{Capabilities, ReleaseOptions};
+
+/// A value tree: what values files, `--set` and templates exchange.
+pub use gotmpl::Value;
+
+/// Reads a chart from a folder or a `.tgz` archive, with its subcharts.
+pub fn load(path: &std::path::Path) -> Result<Chart, Error> {
+    chart::load(path)
+}
+
+/// Builds a chart from in-memory files (paths relative to the chart root,
+/// subcharts under `charts/`), as the loader does after reading them.
+pub fn load_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
+    chart::from_files(files)
+}
+
+/// Parses a values file (YAML) into a value tree, as Helm reads `-f` files.
+pub fn parse_values(text: &str) -> Result<Value, Error> {
+    yaml::parse_values(text)
+}
+
+/// Merges `overrides` onto `base` the way Helm merges successive `-f`/`--set`
+/// sources (maps merge key by key, everything else is replaced).
+pub fn merge_values(base: Value, overrides: Value) -> Value {
+    coalesce::merge_maps(base, overrides)
+}
+
+/// Renders `chart` with the user-supplied values `values` (already merged from
+/// `-f` and `--set` sources) for the given release and cluster capabilities.
+pub fn render(
+    chart: &Chart,
+    values: &Value,
+    release: &ReleaseOptions,
+    caps: &Capabilities,
+) -> Result<Rendered, Error> {
+    // Deeply nested include/tpl chains (up to the engine's limit) need more
+    // stack than a default thread has; render on a thread that has it.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("skiff-helm-render".into())
+            .stack_size(RENDER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let prepared = values::prepare(chart, values, release, caps)?;
+                let files = engine::render(chart, &prepared)?;
+                output::sort(&prepared.chart, files)
+            })
+            .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
+            .join()
+            .map_err(|_| Error::Exec("the renderer panicked".into()))?
+    })
+}
+
+/// Stack for the render thread: enough for the include/tpl nesting limit.
+const RENDER_STACK_BYTES: usize = 256 << 20;

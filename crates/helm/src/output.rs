@@ -1,0 +1,300 @@
+//! From rendered files to Helm's output: documents split on `---`, hooks kept
+//! apart, manifests sorted by kind in install order, `# Source:` headers.
+
+use std::collections::BTreeMap;
+
+use crate::chart::Chart;
+use crate::error::Error;
+
+/// One rendered document and the template it came from.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// `chart/templates/file.yaml` (or `chart/crds/file.yaml`).
+    pub source: String,
+    pub content: String,
+    pub kind: String,
+    /// Hook events (`pre-install`, `test`, ...); empty for plain manifests.
+    pub hook_events: Vec<String>,
+}
+
+impl Manifest {
+    pub fn is_test(&self) -> bool {
+        self.hook_events
+            .iter()
+            .any(|e| e == "test" || e == "test-success")
+    }
+}
+
+/// The result of a render, in Helm's order.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub crds: Vec<Manifest>,
+    pub manifests: Vec<Manifest>,
+    pub hooks: Vec<Manifest>,
+}
+
+/// How `helm template` prints a render.
+#[derive(Debug, Clone, Default)]
+pub struct PrintOptions {
+    pub include_crds: bool,
+    pub no_hooks: bool,
+    pub skip_tests: bool,
+    pub show_only: Vec<String>,
+}
+
+const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+fn kind_less(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let pa = INSTALL_ORDER.iter().position(|k| *k == a);
+    let pb = INSTALL_ORDER.iter().position(|k| *k == b);
+    match (pa, pb) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// Helm's `SplitManifests`: documents separated by lines starting with `---`.
+pub fn split_documents(text: &str) -> Vec<String> {
+    let trimmed = text.trim_start();
+    let mut docs = Vec::new();
+    let mut cur = String::new();
+    let mut first = true;
+    for line in trimmed.split_inclusive('\n') {
+        if let Some(after) = line.strip_prefix("---") {
+            if !first || !cur.is_empty() {
+                docs.push(std::mem::take(&mut cur));
+            }
+            first = false;
+            // The separator regex eats `---` and following blanks; the rest of the line stays.
+            let rest = after.trim_start_matches([' ', '\t']);
+            cur.push_str(rest);
+            continue;
+        }
+        first = false;
+        cur.push_str(line);
+    }
+    docs.push(cur);
+    docs.into_iter()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| d.trim_start().to_string())
+        .collect()
+}
+
+struct Head {
+    kind: String,
+    hook: Option<String>,
+}
+
+/// The part of a manifest Helm looks at (its `SimpleHead`); the rest of the
+/// document is only checked to be YAML, which is much cheaper than building it.
+#[derive(serde::Deserialize, Default)]
+struct SimpleHead {
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+    #[serde(default)]
+    metadata: Option<HeadMetadata>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct HeadMetadata {
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Reads what Helm reads of a document (kind, hook annotation); like Helm, a
+/// document that is not YAML is an error.
+fn head(path: &str, doc: &str) -> Result<Head, Error> {
+    let h: Option<SimpleHead> = crate::yaml::parse_as(doc).map_err(|e| {
+        Error::Output(format!(
+            "YAML parse error on {path}: error converting YAML to JSON: {e}"
+        ))
+    })?;
+    let h = h.unwrap_or_default();
+    let kind = h
+        .kind
+        .as_ref()
+        .and_then(|k| k.as_str())
+        .unwrap_or("")
+        .to_string();
+    let hook = h.metadata.and_then(|m| m.annotations).and_then(|a| {
+        a.get("helm.sh/hook").map(|v| {
+            v.as_str()
+                .map(String::from)
+                .unwrap_or_else(|| v.to_string())
+        })
+    });
+    Ok(Head { kind, hook })
+}
+
+pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, Error> {
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, content) in files {
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if path.ends_with("NOTES.txt") || base.starts_with('_') || content.trim().is_empty() {
+            continue;
+        }
+        for doc in split_documents(&content) {
+            let h = head(&path, &doc)?;
+            match h.hook {
+                None => manifests.push(Manifest {
+                    source: path.clone(),
+                    content: doc,
+                    kind: h.kind,
+                    hook_events: vec![],
+                }),
+                Some(events) => {
+                    let events: Vec<String> =
+                        events.split(',').map(|e| e.trim().to_lowercase()).collect();
+                    if events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) {
+                        continue;
+                    }
+                    hooks.push(Manifest {
+                        source: path.clone(),
+                        content: doc,
+                        kind: h.kind,
+                        hook_events: events,
+                    });
+                }
+            }
+        }
+    }
+    manifests.sort_by(|a, b| kind_less(&a.kind, &b.kind));
+    hooks.sort_by(|a, b| kind_less(&a.kind, &b.kind));
+    let mut crds = Vec::new();
+    collect_crds(chart, "", &mut crds);
+    Ok(Rendered {
+        crds,
+        manifests,
+        hooks,
+    })
+}
+
+fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<Manifest>) {
+    let full = if parent.is_empty() {
+        c.name().to_string()
+    } else {
+        format!("{parent}/charts/{}", c.name())
+    };
+    for f in c.crd_files() {
+        if !(f.name.ends_with(".yaml") || f.name.ends_with(".yml") || f.name.ends_with(".json")) {
+            continue;
+        }
+        out.push(Manifest {
+            source: format!("{full}/{}", f.name),
+            content: String::from_utf8_lossy(&f.data).into_owned(),
+            kind: "CustomResourceDefinition".into(),
+            hook_events: vec![],
+        });
+    }
+    for d in &c.dependencies {
+        collect_crds(d, &full, out);
+    }
+}
+
+impl Rendered {
+    /// The text `helm template` prints.
+    pub fn to_helm_output(&self, o: &PrintOptions) -> Result<String, Error> {
+        let mut body = String::new();
+        if o.include_crds {
+            for c in &self.crds {
+                body.push_str(&format!("---\n# Source: {}\n{}\n", c.source, c.content));
+            }
+        }
+        for m in &self.manifests {
+            body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+        }
+        let mut out = format!("{}\n", body.trim());
+        if !o.no_hooks {
+            for h in &self.hooks {
+                if o.skip_tests && h.is_test() {
+                    continue;
+                }
+                out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+            }
+        }
+        if o.show_only.is_empty() {
+            return Ok(out);
+        }
+        let docs = split_documents(&out);
+        let mut shown = String::new();
+        for pattern in &o.show_only {
+            let pattern = pattern.replace('\\', "/");
+            let mut found = false;
+            for d in &docs {
+                let Some(line) = d.lines().find(|l| l.starts_with("# Source: ")) else {
+                    continue;
+                };
+                let src = &line["# Source: ".len()..];
+                let Some((_, rel)) = src.split_once('/') else {
+                    continue;
+                };
+                if crate::ignore::glob_match(&pattern, rel) {
+                    shown.push_str(&format!("---\n{d}\n"));
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(Error::Output(format!(
+                    "could not find template {pattern} in chart"
+                )));
+            }
+        }
+        Ok(shown)
+    }
+}

@@ -1,0 +1,301 @@
+//! Adapts parsed templates to what Helm's Go runtime does that gotmpl does not:
+//!
+//! - Go calls methods: `.Files.Get "x"`, `.Capabilities.APIVersions.Has "v1"`.
+//!   gotmpl only looks up fields, so a field chain given arguments (or a piped
+//!   value) becomes `call <chain> args...`, and the objects hold functions.
+//! - `(.Files.Glob "x").AsConfig` is a zero-argument method on a map that is
+//!   also ranged over; it becomes a call to `__asConfig`/`__asSecrets`.
+//! - Sprig's `set`, `unset`, `merge`, `mergeOverwrite` mutate a dict in place;
+//!   gotmpl values are immutable, so when the dict is a variable (`$_ := set $d
+//!   "k" v`) the result is assigned back to that variable.
+//! - Errors from `required`, `fail`, `include` and `tpl` must name the file,
+//!   line and column like Helm; gotmpl runtime errors carry no position, so
+//!   those calls get their position as a hidden first argument.
+//! - Go prints values with `fmt` (`1e+06`); every printed action ends in
+//!   `__print`, which formats the value the Go way.
+
+use std::sync::Arc;
+
+use gotmpl::parse::{ActionNode, CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr};
+
+/// Prefix of the hidden position argument.
+pub const POS_MARK: &str = "\u{1}pos:";
+
+pub struct Rewriter<'a> {
+    pub file: &'a str,
+    pub src: &'a str,
+    /// In `tpl`, `{{template}}` must reach the chart's definitions: it becomes `include`.
+    pub template_as_include: bool,
+}
+
+const MUTATORS: &[&str] = &[
+    "set",
+    "unset",
+    "merge",
+    "mergeOverwrite",
+    "mustMerge",
+    "mustMergeOverwrite",
+];
+const POSITIONED: &[&str] = &["required", "fail", "include", "tpl"];
+
+impl Rewriter<'_> {
+    fn position(&self, pos: Pos) -> String {
+        let off = pos.offset.min(self.src.len());
+        let before = &self.src[..off];
+        let line = 1 + before.matches('\n').count();
+        let col = match before.rfind('\n') {
+            Some(i) => off - (i + 1),
+            None => off,
+        };
+        format!("{POS_MARK}{}:{}:{}", self.file, line, col)
+    }
+
+    pub fn list(&self, list: &mut ListNode) {
+        let nodes = std::mem::take(&mut list.nodes);
+        for node in nodes {
+            self.node(node, &mut list.nodes);
+        }
+    }
+
+    fn node(&self, node: Node, out: &mut Vec<Node>) {
+        match node {
+            Node::Action(mut a) => {
+                self.pipe(&mut a.pipe);
+                if a.pipe.decl.is_empty() {
+                    let pos = a.pipe.pos;
+                    a.pipe.commands.push(CommandNode {
+                        pos,
+                        args: vec![Expr::Identifier(pos, SmolStr::new("__print"))],
+                    });
+                    out.push(Node::Action(a));
+                } else if let Some(target) = mutated_variable(&a.pipe) {
+                    // `$_ := set $d ...` -> `$d = set $d ...` then `$_ := $d`.
+                    let decl = std::mem::take(&mut a.pipe.decl);
+                    let was_assign = a.pipe.is_assign;
+                    let pos = a.pipe.pos;
+                    a.pipe.decl = vec![target.clone()];
+                    a.pipe.is_assign = true;
+                    out.push(Node::Action(a));
+                    out.push(Node::Action(ActionNode {
+                        pos,
+                        pipe: PipeNode {
+                            pos,
+                            decl,
+                            commands: vec![CommandNode {
+                                pos,
+                                args: vec![Expr::Variable(pos, target, vec![])],
+                            }],
+                            is_assign: was_assign,
+                        },
+                    }));
+                } else {
+                    out.push(Node::Action(a));
+                }
+            }
+            Node::If(mut b) => {
+                self.branch(&mut b);
+                out.push(Node::If(b));
+            }
+            Node::With(mut b) => {
+                self.branch(&mut b);
+                out.push(Node::With(b));
+            }
+            Node::Range(mut b) => {
+                self.branch(&mut b);
+                out.push(Node::Range(b));
+            }
+            Node::List(mut l) => {
+                self.list(&mut l);
+                out.push(Node::List(l));
+            }
+            Node::Template(mut t) => {
+                if let Some(p) = t.pipe.as_mut() {
+                    self.pipe(p);
+                }
+                if self.template_as_include {
+                    let pos = t.pos;
+                    let mut args = vec![
+                        Expr::Identifier(pos, SmolStr::new("include")),
+                        Expr::String(pos, Arc::from(self.position(pos).as_str())),
+                        Expr::String(pos, Arc::from(t.name.as_str())),
+                    ];
+                    match t.pipe {
+                        Some(p) => args.push(Expr::Pipe(pos, p)),
+                        None => args.push(Expr::Nil(pos)),
+                    }
+                    out.push(Node::Action(ActionNode {
+                        pos,
+                        pipe: PipeNode {
+                            pos,
+                            decl: vec![],
+                            commands: vec![CommandNode { pos, args }],
+                            is_assign: false,
+                        },
+                    }));
+                } else {
+                    out.push(Node::Template(t));
+                }
+            }
+            Node::Define(mut d) => {
+                self.list(&mut d.body);
+                out.push(Node::Define(d));
+            }
+            other => out.push(other),
+        }
+    }
+
+    fn branch(&self, b: &mut gotmpl::parse::BranchNode) {
+        self.pipe(&mut b.pipe);
+        self.list(&mut b.body);
+        if let Some(e) = b.else_body.as_mut() {
+            self.list(e);
+        }
+    }
+
+    fn pipe(&self, p: &mut PipeNode) {
+        for (i, cmd) in p.commands.iter_mut().enumerate() {
+            self.command(cmd, i > 0);
+        }
+    }
+
+    fn command(&self, cmd: &mut CommandNode, piped: bool) {
+        let is_method = match cmd.args.first() {
+            Some(Expr::Field(..)) | Some(Expr::Variable(..)) => true,
+            Some(Expr::Chain(_, inner, _)) => !matches!(**inner, Expr::Identifier(..)),
+            _ => false,
+        };
+        let first_pos = cmd.args.first().map(Expr::pos);
+        for (i, a) in cmd.args.iter_mut().enumerate() {
+            // `fn.Field` as a command's head is a call whose result is read.
+            let head_call = i == 0
+                && matches!(a, Expr::Chain(_, inner, _) if matches!(**inner, Expr::Identifier(..)));
+            if !head_call {
+                self.expr(a);
+            }
+        }
+        if let (true, Some(pos)) = (is_method && (cmd.args.len() > 1 || piped), first_pos) {
+            cmd.args
+                .insert(0, Expr::Identifier(pos, SmolStr::new("call")));
+            return;
+        }
+        if let Some(Expr::Identifier(pos, name)) = cmd.args.first()
+            && POSITIONED.contains(&name.as_str())
+        {
+            let pos = *pos;
+            cmd.args
+                .insert(1, Expr::String(pos, Arc::from(self.position(pos).as_str())));
+        }
+    }
+
+    fn expr(&self, e: &mut Expr) {
+        match e {
+            Expr::Pipe(_, p) => self.pipe(p),
+            Expr::Chain(_, inner, _) => self.expr(inner),
+            _ => {}
+        }
+        let method = match e {
+            Expr::Field(_, f) | Expr::Variable(_, _, f) | Expr::Chain(_, _, f) => {
+                f.last().map(|s| s.to_string())
+            }
+            _ => None,
+        };
+        let func = match method.as_deref() {
+            Some("AsConfig") => "__asConfig",
+            Some("AsSecrets") => "__asSecrets",
+            _ => {
+                field_access(e);
+                return;
+            }
+        };
+        let pos = e.pos();
+        let mut receiver = match std::mem::replace(e, Expr::Nil(pos)) {
+            Expr::Field(p, mut f) => {
+                f.pop();
+                if f.is_empty() {
+                    Expr::Dot(p)
+                } else {
+                    Expr::Field(p, f)
+                }
+            }
+            Expr::Variable(p, n, mut f) => {
+                f.pop();
+                Expr::Variable(p, n, f)
+            }
+            Expr::Chain(p, inner, mut f) => {
+                f.pop();
+                if f.is_empty() {
+                    *inner
+                } else {
+                    Expr::Chain(p, inner, f)
+                }
+            }
+            other => other,
+        };
+        field_access(&mut receiver);
+        *e = Expr::Pipe(
+            pos,
+            PipeNode {
+                pos,
+                decl: vec![],
+                commands: vec![CommandNode {
+                    pos,
+                    args: vec![Expr::Identifier(pos, SmolStr::new(func)), receiver],
+                }],
+                is_assign: false,
+            },
+        );
+    }
+}
+
+/// The variable a `set`/`merge`-style pipeline mutates, when it is a plain variable.
+fn mutated_variable(p: &PipeNode) -> Option<SmolStr> {
+    if p.commands.len() != 1 || p.decl.len() != 1 {
+        return None;
+    }
+    let args = &p.commands[0].args;
+    let Some(Expr::Identifier(_, name)) = args.first() else {
+        return None;
+    };
+    if !MUTATORS.contains(&name.as_str()) {
+        return None;
+    }
+    match args.get(1) {
+        Some(Expr::Variable(_, v, fields))
+            if fields.is_empty() && v.as_str() != "$" && *v != p.decl[0] =>
+        {
+            Some(v.clone())
+        }
+        _ => None,
+    }
+}
+
+/// `.a.b` -> `(__field . "a" "b")`, so field reads see in-place dict mutations.
+fn field_access(e: &mut Expr) {
+    let pos = e.pos();
+    let (base, fields) = match std::mem::replace(e, Expr::Nil(pos)) {
+        Expr::Field(p, f) if !f.is_empty() => (Expr::Dot(p), f),
+        Expr::Variable(p, n, f) if !f.is_empty() => (Expr::Variable(p, n, vec![]), f),
+        Expr::Chain(_, inner, f) if !f.is_empty() && !matches!(*inner, Expr::Identifier(..)) => {
+            (*inner, f)
+        }
+        other => {
+            *e = other;
+            return;
+        }
+    };
+    let mut args = vec![Expr::Identifier(pos, SmolStr::new("__field")), base];
+    args.extend(
+        fields
+            .iter()
+            .map(|f| Expr::String(pos, Arc::from(f.as_str()))),
+    );
+    *e = Expr::Pipe(
+        pos,
+        PipeNode {
+            pos,
+            decl: vec![],
+            commands: vec![CommandNode { pos, args }],
+            is_assign: false,
+        },
+    );
+}

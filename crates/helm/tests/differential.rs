@@ -1,0 +1,389 @@
+//! Differential test: every corpus chart (default values and each values file
+//! it ships), the chart `helm create` generates, and our fixture charts are
+//! rendered by the reference helm and by skiff-helm; any difference fails
+//! unless the case is listed in `KNOWN_DIFFERENCES` with its reason.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KUBE_VERSION: &str = "1.33.0";
+
+/// Cases whose output may differ, and why. Keys are case names as printed.
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "bitnami-nginx",
+        "genCA/genSignedCert (random X.509 material) are not implemented; skiff refuses them with an error",
+    ),
+    (
+        "loki-distributed -f ci/persistence-values.yaml",
+        "htpasswd (bcrypt with a random salt) is not implemented; skiff refuses it with an error",
+    ),
+];
+
+/// Output that is random on every run, in helm too: masked on both sides.
+const RANDOM: &[&str] = &[
+    // podinfo's test pods: `name: ...-test-{{ randAlphaNum 5 | lower }}`
+    r"(?m)(-test-)[a-z0-9]{5}$",
+    // bitnami common's generated passwords and the checksums over them
+    r#"(?m)^(\s+redis-password: )"[A-Za-z0-9+/=]+"$"#,
+    r"(?m)^(\s+checksum/secret: )[0-9a-f]{64}$",
+];
+
+fn corpus() -> PathBuf {
+    skiff_testbed::repo_root().join("../shared/corpus/charts")
+}
+
+struct Case {
+    name: String,
+    chart: PathBuf,
+    values: Option<PathBuf>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let mut charts: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("the corpus is at ../shared/corpus")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("Chart.yaml").is_file())
+        .collect();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    if let Ok(rd) = std::fs::read_dir(&fixtures) {
+        charts.extend(
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.join("Chart.yaml").is_file()),
+        );
+    }
+    charts.sort();
+    for chart in charts {
+        let name = chart
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.push(Case {
+            name: name.clone(),
+            chart: chart.clone(),
+            values: None,
+        });
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pattern_dir in [chart.clone(), chart.join("ci")] {
+            if let Ok(rd) = std::fs::read_dir(&pattern_dir) {
+                for e in rd.filter_map(Result::ok) {
+                    let p = e.path();
+                    let f = p
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned();
+                    let in_ci = pattern_dir.ends_with("ci");
+                    if (in_ci && (f.ends_with(".yaml") || f.ends_with(".yml")))
+                        || (!in_ci
+                            && f.starts_with("values")
+                            && f.ends_with(".yaml")
+                            && f != "values.yaml")
+                    {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(chart.join("examples")) {
+            for e in rd.filter_map(Result::ok) {
+                let v = e.path().join("values.yaml");
+                if v.is_file() {
+                    files.push(v);
+                }
+            }
+        }
+        files.sort();
+        for f in files {
+            let rel = f.strip_prefix(&chart).unwrap_or(&f).display().to_string();
+            out.push(Case {
+                name: format!("{name} -f {rel}"),
+                chart: chart.clone(),
+                values: Some(f),
+            });
+        }
+    }
+    out
+}
+
+fn helm(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(skiff_testbed::bin("helm"))
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn skiff(case: &Case) -> Result<String, String> {
+    let chart = skiff_helm::load(&case.chart).map_err(|e| e.to_string())?;
+    let mut values = skiff_helm::strvals::empty();
+    if let Some(v) = &case.values {
+        let text = std::fs::read_to_string(v).map_err(|e| e.to_string())?;
+        values = skiff_helm::merge_values(
+            values,
+            skiff_helm::parse_values(&text).map_err(|e| e.to_string())?,
+        );
+    }
+    let caps = skiff_helm::Capabilities {
+        kube_version: skiff_helm::Capabilities::parse_kube_version(KUBE_VERSION)
+            .map_err(|e| e.to_string())?,
+        api_versions: Vec::new(),
+    };
+    let rendered = skiff_helm::render(
+        &chart,
+        &values,
+        &skiff_helm::ReleaseOptions::default(),
+        &caps,
+    )
+    .map_err(|e| e.to_string())?;
+    rendered
+        .to_helm_output(&skiff_helm::PrintOptions::default())
+        .map_err(|e| e.to_string())
+}
+
+fn mask(s: &str) -> String {
+    let mut out = s.to_string();
+    for r in RANDOM {
+        let re = regex::Regex::new(r).expect("valid mask");
+        out = re.replace_all(&out, "${1}<random>").into_owned();
+    }
+    out
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}:\n  helm:  {x}\n  skiff: {y}", i + 1);
+        }
+    }
+    format!(
+        "lengths differ: helm {} lines, skiff {} lines",
+        a.lines().count(),
+        b.lines().count()
+    )
+}
+
+fn check(case: &Case) -> Result<(), String> {
+    let chart = case.chart.to_string_lossy().into_owned();
+    let mut args = vec!["template", chart.as_str(), "--kube-version", KUBE_VERSION];
+    let vf;
+    if let Some(v) = &case.values {
+        vf = v.to_string_lossy().into_owned();
+        args.push("-f");
+        args.push(&vf);
+    }
+    match (helm(&args), skiff(case)) {
+        (Ok(h), Ok(s)) => {
+            let (h, s) = (mask(&h), mask(&s));
+            if h == s {
+                Ok(())
+            } else {
+                Err(first_difference(&h, &s))
+            }
+        }
+        // Both refuse the input: agreement (the messages differ in detail).
+        (Err(_), Err(_)) => Ok(()),
+        (Ok(_), Err(e)) => Err(format!("skiff failed where helm rendered: {e}")),
+        (Err(e), Ok(_)) => Err(format!("skiff rendered where helm failed: {e}")),
+    }
+}
+
+#[test]
+fn corpus_and_fixture_charts_render_like_helm() {
+    let mut unexpected = Vec::new();
+    let mut ok = 0;
+    for case in cases() {
+        let known = KNOWN_DIFFERENCES.iter().find(|(n, _)| *n == case.name);
+        match (check(&case), known) {
+            (Ok(()), _) => ok += 1,
+            (Err(d), Some((_, why))) => eprintln!("known difference in {}: {why}\n{d}", case.name),
+            (Err(d), None) => unexpected.push(format!("{}: {d}", case.name)),
+        }
+    }
+    eprintln!("{ok} cases identical to helm");
+    assert!(
+        unexpected.is_empty(),
+        "differences from helm:\n{}",
+        unexpected.join("\n\n")
+    );
+}
+
+#[test]
+fn the_helm_create_chart_renders_like_helm() {
+    let dir = std::env::temp_dir().join(format!("skiff-helm-create-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let chart = dir.join("mychart");
+    helm(&["create", &chart.to_string_lossy()]).expect("helm create");
+    let case = Case {
+        name: "helm create".into(),
+        chart: chart.clone(),
+        values: None,
+    };
+    let result = check(&case);
+    let _ = std::fs::remove_dir_all(&dir);
+    result.expect("helm create chart differs");
+}
+
+/// `helm template` flags and the library options they map to.
+fn skiff_with_flags(chart: &Path, args: &[&str]) -> Result<String, String> {
+    use skiff_helm::strvals::{self, SetKind};
+    let mut values = strvals::empty();
+    let mut release = skiff_helm::ReleaseOptions::default();
+    let mut caps = skiff_helm::Capabilities {
+        kube_version: skiff_helm::Capabilities::parse_kube_version(KUBE_VERSION)
+            .map_err(|e| e.to_string())?,
+        api_versions: Vec::new(),
+    };
+    let mut print = skiff_helm::PrintOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut next = || {
+            it.next()
+                .copied()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
+        match *a {
+            "-f" => {
+                let text =
+                    std::fs::read_to_string(chart.join(next()?)).map_err(|e| e.to_string())?;
+                values = skiff_helm::merge_values(
+                    values,
+                    skiff_helm::parse_values(&text).map_err(|e| e.to_string())?,
+                );
+            }
+            "--set" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::Typed).map_err(|e| e.to_string())?
+            }
+            "--set-string" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::String).map_err(|e| e.to_string())?
+            }
+            "--set-json" => {
+                values =
+                    strvals::apply(values, next()?, SetKind::Json).map_err(|e| e.to_string())?
+            }
+            "-n" => release.namespace = next()?.to_string(),
+            "--is-upgrade" => release.is_upgrade = true,
+            "--kube-version" => {
+                caps.kube_version = skiff_helm::Capabilities::parse_kube_version(next()?)
+                    .map_err(|e| e.to_string())?
+            }
+            "-a" => caps.api_versions.push(next()?.to_string()),
+            "--include-crds" => print.include_crds = true,
+            "--skip-tests" => print.skip_tests = true,
+            "--no-hooks" => print.no_hooks = true,
+            "-s" => print.show_only.push(next()?.to_string()),
+            name => release.name = name.to_string(),
+        }
+    }
+    let loaded = skiff_helm::load(chart).map_err(|e| e.to_string())?;
+    let rendered =
+        skiff_helm::render(&loaded, &values, &release, &caps).map_err(|e| e.to_string())?;
+    rendered.to_helm_output(&print).map_err(|e| e.to_string())
+}
+
+#[test]
+fn template_flags_behave_like_helm() {
+    let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/features");
+    let podinfo = corpus().join("podinfo");
+    let cases: &[(&Path, &[&str])] = &[
+        (&features, &["--include-crds"]),
+        (&features, &["--skip-tests"]),
+        (&features, &["--no-hooks"]),
+        (&features, &["-s", "templates/configmap.yaml"]),
+        (
+            &features,
+            &["-s", "templates/order.yaml", "-s", "templates/tests/*"],
+        ),
+        (&features, &["-s", "templates/missing.yaml"]),
+        (&features, &["myrel", "-n", "other", "--is-upgrade"]),
+        (
+            &features,
+            &[
+                "--set",
+                "replicas=5,str=x,keep.b=2,list[1]=q",
+                "--set-string",
+                "big=7",
+                "--set-json",
+                "ratio=[1,2]",
+            ],
+        ),
+        (
+            &features,
+            &[
+                "--set",
+                "second.enabled=true",
+                "--set",
+                "tags.extra=false",
+                "--set",
+                "nullme=null,keep.a=null",
+            ],
+        ),
+        (&features, &["-a", "example.com/v1"]),
+        (&features, &["--kube-version", "1.19.0"]),
+        (
+            &podinfo,
+            &["-f", "values-prod.yaml", "--set", "replicaCount=2"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (chart, args) in cases {
+        let chart_s = chart.to_string_lossy().into_owned();
+        // A release name goes before the chart, as `helm template NAME CHART`.
+        let (name_arg, flags) = match args.first() {
+            Some(n) if !n.starts_with('-') => (vec![*n], &args[1..]),
+            _ => (vec![], &args[..]),
+        };
+        let mut helm_args = vec!["template"];
+        helm_args.extend(name_arg);
+        helm_args.extend([chart_s.as_str(), "--kube-version", KUBE_VERSION]);
+        let abs_values: Vec<String> = flags
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if i > 0 && flags[i - 1] == "-f" {
+                    chart.join(a).to_string_lossy().into_owned()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        helm_args.extend(abs_values.iter().map(String::as_str));
+        let name = format!(
+            "{} {}",
+            chart.file_name().unwrap_or_default().to_string_lossy(),
+            args.join(" ")
+        );
+        let result = match (helm(&helm_args), skiff_with_flags(chart, args)) {
+            (Ok(h), Ok(s)) => {
+                let (h, s) = (mask(&h), mask(&s));
+                if h == s {
+                    Ok(())
+                } else {
+                    Err(first_difference(&h, &s))
+                }
+            }
+            (Err(_), Err(_)) => Ok(()),
+            (Ok(_), Err(e)) => Err(format!("skiff failed where helm rendered: {e}")),
+            (Err(e), Ok(_)) => Err(format!("skiff rendered where helm failed: {e}")),
+        };
+        if let Err(d) = result {
+            failures.push(format!("{name}: {d}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "differences from helm:\n{}",
+        failures.join("\n\n")
+    );
+}

@@ -1,0 +1,219 @@
+//! Errors read like Helm's: the same message for `required`, `fail` and chart
+//! checks, the same position prefix for parse errors, and no hang or crash on
+//! runaway recursion.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chart(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("skiff-helm-errors-{}-{name}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("templates")).expect("temp dir");
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n"),
+    )
+    .expect("write");
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn helm_error(chart: &Path) -> String {
+    let out = Command::new(skiff_testbed::bin("helm"))
+        .args([
+            "template",
+            &chart.to_string_lossy(),
+            "--kube-version",
+            "1.33.0",
+        ])
+        .output()
+        .expect("run helm");
+    assert!(!out.status.success(), "helm rendered {}", chart.display());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("Error: ")
+        .to_string()
+}
+
+fn skiff_error(chart: &Path) -> String {
+    let loaded = skiff_helm::load(chart).expect("load");
+    let caps = skiff_helm::Capabilities {
+        kube_version: "v1.33.0".into(),
+        api_versions: vec![],
+    };
+    match skiff_helm::render(
+        &loaded,
+        &skiff_helm::strvals::empty(),
+        &skiff_helm::ReleaseOptions::default(),
+        &caps,
+    ) {
+        Ok(_) => panic!("skiff rendered {}", chart.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn required_and_fail_messages_and_positions_match_helm() {
+    let cases = [
+        chart(
+            "req",
+            &[(
+                "templates/a.yaml",
+                "a: 1\nb: {{ .Values.x | required \"x is required\" }}\n",
+            )],
+        ),
+        chart(
+            "reqinclude",
+            &[
+                (
+                    "templates/_h.tpl",
+                    "{{- define \"x\" }}\n  v: {{ required \"need foo\" .Values.foo }}\n{{- end }}\n",
+                ),
+                ("templates/a.yaml", "a: 1\nb: {{ include \"x\" . }}\n"),
+            ],
+        ),
+        chart(
+            "failing",
+            &[(
+                "templates/a.yaml",
+                "{{- if true }}\n  {{- fail \"boom: unsupported\" }}\n{{- end }}\n",
+            )],
+        ),
+        chart(
+            "tplreq",
+            &[(
+                "templates/a.yaml",
+                "a: {{ tpl \"{{ required \\\"inner\\\" .Values.nope }}\" . }}\n",
+            )],
+        ),
+        chart(
+            "missingdep",
+            &[(
+                "Chart.yaml",
+                "apiVersion: v2\nname: missingdep\nversion: 0.1.0\ndependencies:\n  - name: absent\n    version: 1.0.0\n",
+            )],
+        ),
+        chart(
+            "kubever",
+            &[(
+                "Chart.yaml",
+                "apiVersion: v2\nname: kubever\nversion: 0.1.0\nkubeVersion: \">=1.40.0\"\n",
+            )],
+        ),
+    ];
+    for c in &cases {
+        assert_eq!(skiff_error(c), helm_error(c), "error for {}", c.display());
+    }
+}
+
+#[test]
+fn parse_errors_name_the_file_and_line_like_helm() {
+    let c = chart("parse", &[("templates/a.yaml", "a: 1\nb: {{ .Values.x \n")]);
+    let helm = helm_error(&c);
+    let skiff = skiff_error(&c);
+    let location = |e: &str| {
+        e.split_once("): ")
+            .map(|(l, _)| l.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        helm.starts_with("parse error at (parse/templates/a.yaml:"),
+        "{helm}"
+    );
+    assert_eq!(
+        location(&skiff),
+        location(&helm),
+        "skiff: {skiff}\nhelm: {helm}"
+    );
+}
+
+#[test]
+fn runaway_include_recursion_is_an_error() {
+    let c = chart(
+        "loop",
+        &[(
+            "templates/a.yaml",
+            "{{- define \"loop\" }}{{ include \"loop\" . }}{{ end }}\na: {{ include \"loop\" . }}\n",
+        )],
+    );
+    let e = skiff_error(&c);
+    assert!(e.contains("nested reference name: loop"), "{e}");
+    let c = chart(
+        "tplloop",
+        &[(
+            "templates/a.yaml",
+            "{{- define \"t\" }}{{ tpl \"{{ include \\\"t\\\" . }}\" . }}{{ end }}\na: {{ include \"t\" . }}\n",
+        )],
+    );
+    let e = skiff_error(&c);
+    assert!(e.contains("nested reference name"), "{e}");
+}
+
+#[test]
+fn invalid_yaml_output_is_refused_like_helm() {
+    let c = chart("badyaml", &[("templates/a.yaml", "a: \"x\" \"y\"\n")]);
+    let prefix = "YAML parse error on badyaml/templates/a.yaml: error converting YAML to JSON:";
+    assert!(helm_error(&c).starts_with(prefix));
+    assert!(skiff_error(&c).starts_with(prefix), "{}", skiff_error(&c));
+}
+
+#[test]
+fn schema_violations_are_reported_like_helm() {
+    let corpus = skiff_testbed::repo_root().join("../shared/corpus/charts");
+    let cases: &[(&str, &[&str])] = &[
+        ("bitnami-redis", &["replica.replicaCount=abc"]),
+        ("cert-manager", &["bogusKey=1"]),
+        (
+            "opentelemetry-collector",
+            &["mode=deployment,image.repository=x,foo=1"],
+        ),
+    ];
+    for (name, sets) in cases {
+        let chart = corpus.join(name);
+        let mut args = vec![
+            "template".to_string(),
+            chart.to_string_lossy().into_owned(),
+            "--kube-version".into(),
+            "1.33.0".into(),
+        ];
+        let mut values = skiff_helm::strvals::empty();
+        for s in *sets {
+            args.push("--set".into());
+            args.push(s.to_string());
+            values = skiff_helm::strvals::apply(values, s, skiff_helm::strvals::SetKind::Typed)
+                .expect("set");
+        }
+        let out = Command::new(skiff_testbed::bin("helm"))
+            .args(&args)
+            .output()
+            .expect("run helm");
+        let helm = String::from_utf8_lossy(&out.stderr)
+            .trim_start_matches("Error: ")
+            .trim_end()
+            .to_string();
+        let loaded = skiff_helm::load(&chart).expect("load");
+        let caps = skiff_helm::Capabilities {
+            kube_version: "v1.33.0".into(),
+            api_versions: vec![],
+        };
+        let skiff = match skiff_helm::render(
+            &loaded,
+            &values,
+            &skiff_helm::ReleaseOptions::default(),
+            &caps,
+        ) {
+            Ok(_) => panic!("skiff accepted invalid values for {name}"),
+            Err(e) => e.to_string().trim_end().to_string(),
+        };
+        assert_eq!(skiff, helm, "{name}");
+    }
+}
