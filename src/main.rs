@@ -16,17 +16,24 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per process, so the size difference between the variants
+// costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Work with Helm charts offline.
     #[command(subcommand)]
     Helm(cli::helm::HelmCommand),
+    /// Render Kustomize overlays offline, like `kustomize`.
+    #[command(subcommand)]
+    Kustomize(cli::kustomize::KustomizeCommand),
 }
 
 fn main() {
     let Cli { command } = Cli::parse();
     let result = match command {
         Some(Command::Helm(c)) => cli::helm::run(c),
+        Some(Command::Kustomize(c)) => cli::kustomize::run(c),
         None => Ok(()),
     };
     if let Err(e) = result {

@@ -1,3 +1,4 @@
 //! The user-facing commands.
 
 pub mod helm;
+pub mod kustomize;
