@@ -1,7 +1,7 @@
 //! skiff: a GitOps reconciliation agent for Kubernetes.
 //!
-//! One subcommand per user task lands with the issue that builds it (agent,
-//! get/status/sync, helm template, kustomize build, ...).
+//! One subcommand per user task; the agent and the cluster commands (get,
+//! status, sync, ...) land with the issues that build them.
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +27,8 @@ enum Command {
     /// Render Kustomize overlays offline, like `kustomize`.
     #[command(subcommand)]
     Kustomize(cli::kustomize::KustomizeCommand),
+    /// Show what an Application would apply: fetch its source and render it.
+    Render(cli::render::RenderArgs),
 }
 
 fn main() {
@@ -34,6 +36,7 @@ fn main() {
     let result = match command {
         Some(Command::Helm(c)) => cli::helm::run(c),
         Some(Command::Kustomize(c)) => cli::kustomize::run(c),
+        Some(Command::Render(args)) => cli::render::run(args),
         None => Ok(()),
     };
     if let Err(e) = result {

@@ -2,3 +2,4 @@
 
 pub mod helm;
 pub mod kustomize;
+pub mod render;

@@ -6,10 +6,13 @@
 
 pub mod directory;
 pub mod helm;
+pub mod kustomize;
 mod yaml;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::api::ApplicationSource;
 
 /// One rendered object and where it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,3 +57,75 @@ impl fmt::Display for RenderError {
 }
 
 impl std::error::Error for RenderError {}
+
+/// Which renderer a source needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Plain YAML and JSON files.
+    Directory,
+    /// A kustomization.
+    Kustomize,
+    /// A Helm chart.
+    Helm,
+}
+
+/// The kustomization file names kustomize looks for, in its order.
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The renderer for `source` at `dir`: the one it names, else detected
+/// (kustomization file -> Kustomize, `Chart.yaml` -> Helm, else a directory).
+pub fn detect(dir: &Path, source: &ApplicationSource) -> Result<Kind, RenderError> {
+    let named = [
+        source.helm.as_ref().map(|_| Kind::Helm),
+        source.kustomize.as_ref().map(|_| Kind::Kustomize),
+        source.directory.as_ref().map(|_| Kind::Directory),
+    ];
+    let mut named = named.into_iter().flatten();
+    match (named.next(), named.next()) {
+        (Some(_), Some(_)) => Err(RenderError::new(
+            dir,
+            None,
+            "spec.source: set at most one of helm, kustomize and directory",
+        )),
+        (Some(kind), None) => Ok(kind),
+        (None, _) if KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file()) => {
+            Ok(Kind::Kustomize)
+        }
+        (None, _) if dir.join("Chart.yaml").is_file() => Ok(Kind::Helm),
+        (None, _) => Ok(Kind::Directory),
+    }
+}
+
+/// What an Application renders for: its name, destination namespace and the
+/// capabilities of the cluster.
+#[derive(Clone, Debug)]
+pub struct Target<'a> {
+    /// The Application's name (the default Helm release name).
+    pub app: &'a str,
+    /// The destination namespace.
+    pub namespace: &'a str,
+    /// The cluster's version and APIs, for Helm's `.Capabilities`.
+    pub capabilities: &'a skiff_helm::Capabilities,
+}
+
+/// Renders `source` from its checked-out folder `dir` inside `repo_root`.
+pub fn render_source(
+    repo_root: &Path,
+    dir: &Path,
+    source: &ApplicationSource,
+    target: &Target<'_>,
+) -> Result<Vec<Manifest>, RenderError> {
+    match detect(dir, source)? {
+        Kind::Directory => directory::render(dir, &source.directory.clone().unwrap_or_default()),
+        Kind::Kustomize => kustomize::render(repo_root, dir),
+        Kind::Helm => {
+            let helm_source = source.helm.clone().unwrap_or_default();
+            let release = helm::Release {
+                name: helm_source.release_name.as_deref().unwrap_or(target.app),
+                namespace: target.namespace,
+                capabilities: target.capabilities,
+            };
+            helm::render(repo_root, dir, &helm_source, &release)
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod collector;
 mod crd;
 mod deployment;
 mod git_source;
+mod render_cli;
 mod render_directory;
 mod render_helm;
 mod ssa;

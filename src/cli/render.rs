@@ -1,0 +1,102 @@
+//! `skiff render APP.yaml`: what an Application would apply, rendered offline
+//! from its Git source (fetched into the local cache), printed as YAML.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use skiff::api::Application;
+use skiff::render::{Target, render_source};
+use skiff::source::git::{GitCache, path_in};
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The Application manifest (YAML).
+    pub file: PathBuf,
+    /// Kubernetes version reported to Helm charts as `.Capabilities.KubeVersion`.
+    #[arg(long)]
+    pub kube_version: Option<String>,
+    /// Render this revision instead of `spec.source.targetRevision`.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Where Git mirrors and checkouts are cached.
+    #[arg(long, env = "SKIFF_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+pub fn run(args: RenderArgs) -> Result<(), String> {
+    let file = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("{file}: {e}"))?;
+    let app: Application = serde_saphyr::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let source = &app.spec.source;
+    if source.chart.is_some() {
+        return Err(format!(
+            "{file}: spec.source.chart: charts from Helm repositories are not supported by skiff render yet"
+        ));
+    }
+
+    let cache_dir = args.cache_dir.unwrap_or_else(default_cache_dir);
+    let cache = GitCache::new(cache_dir.join("git"), Duration::from_secs(60))
+        .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
+    let revision = args
+        .revision
+        .or_else(|| source.target_revision.clone())
+        .unwrap_or_default();
+    let checkout = cache
+        .checkout(&source.repo_url, &revision, None)
+        .map_err(|e| e.to_string())?;
+    let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
+        .map_err(|e| format!("spec.source.path: {e}"))?;
+
+    let mut capabilities = skiff_helm::Capabilities::default();
+    if let Some(v) = &args.kube_version {
+        capabilities.kube_version =
+            skiff_helm::Capabilities::parse_kube_version(v).map_err(|e| e.to_string())?;
+    }
+    let namespace = app
+        .spec
+        .destination
+        .namespace
+        .clone()
+        .or_else(|| app.metadata.namespace.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let target = Target {
+        app: &name,
+        namespace: &namespace,
+        capabilities: &capabilities,
+    };
+    let manifests =
+        render_source(&checkout.dir, &dir, source, &target).map_err(|e| e.to_string())?;
+
+    let mut out = String::new();
+    for m in &manifests {
+        let yaml = serde_saphyr::to_string(&m.object).map_err(|e| e.to_string())?;
+        out.push_str(&format!(
+            "---\n# Source: {}:{}\n{yaml}",
+            m.source.display(),
+            m.line
+        ));
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("writing the output: {e}"))?;
+    eprintln!(
+        "rendered {} objects from {} at {}",
+        manifests.len(),
+        skiff::source::git::redact(&source.repo_url),
+        checkout.commit
+    );
+    Ok(())
+}
+
+fn default_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("skiff")
+}
