@@ -3,7 +3,7 @@
 //! the peak resident memory (from `/usr/bin/time`). Prints a Markdown table
 //! and writes it to `crates/kustomize/BENCHMARK.md`.
 //!
-//! `cargo build --release && cargo run --release -p skiff-kustomize --example bench [RUNS]`
+//! `cargo build --release && cargo run --release -p skiff-kustomize --example kustomize_bench [RUNS]`
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
