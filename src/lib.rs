@@ -4,5 +4,6 @@
 //! library holds the agent's parts; `main.rs` is the command line over them.
 
 pub mod api;
+pub mod apply;
 pub mod render;
 pub mod source;

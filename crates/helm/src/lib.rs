@@ -24,7 +24,7 @@ mod yaml;
 
 pub use chart::{Chart, ChartFile, Metadata};
 pub use error::Error;
-pub use output::{Manifest, PrintOptions, Rendered};
+pub use output::{Manifest, PrintOptions, Rendered, kind_less};
 pub use values::{Capabilities, ReleaseOptions};
 
 /// A value tree: what values files, `--set` and templates exchange.

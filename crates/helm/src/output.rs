@@ -96,7 +96,9 @@ const HOOK_EVENTS: &[&str] = &[
     "test-success",
 ];
 
-fn kind_less(a: &str, b: &str) -> std::cmp::Ordering {
+/// Helm's install order of kinds: known kinds by their place in the list,
+/// unknown kinds after them, alphabetically. The sync engine applies in it too.
+pub fn kind_less(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let pa = INSTALL_ORDER.iter().position(|k| *k == a);
     let pb = INSTALL_ORDER.iter().position(|k| *k == b);
