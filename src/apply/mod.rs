@@ -1,4 +1,5 @@
-//! Applying rendered manifests to the cluster. `plan` is pure: it orders the
-//! objects into the steps a sync runs.
+//! Applying rendered manifests to the cluster: `plan` (pure) orders objects
+//! into the steps of a sync; `ssa` server-side applies them.
 
 pub mod plan;
+pub mod ssa;
