@@ -153,7 +153,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "ago",
         "toDate",
         "mustToDate",
-        "durationRound",
         "urlParse",
         "urlJoin",
     ] {
