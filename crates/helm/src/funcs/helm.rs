@@ -153,8 +153,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "ago",
         "toDate",
         "mustToDate",
-        "urlParse",
-        "urlJoin",
     ] {
         r.f(name, move |_| {
             Err(err(format!(
