@@ -148,9 +148,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "decryptAES",
         "bcrypt",
         "toToml",
-        "dateModify",
-        "mustDateModify",
-        "ago",
         "toDate",
         "mustToDate",
     ] {
