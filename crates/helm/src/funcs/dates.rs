@@ -199,13 +199,208 @@ fn duration(secs: i64) -> String {
     }
 }
 
+/// Go's `time.ParseDuration`: nanoseconds, or `None` where Go reports an error.
+pub fn parse_go_duration(text: &str) -> Option<i64> {
+    go_duration(text).ok()
+}
+
+/// Go's `time.ParseDuration`, with Go's error text.
+fn go_duration(text: &str) -> Result<i64, String> {
+    let q = crate::gofmt::quote(text);
+    let invalid = || format!("time: invalid duration {q}");
+    let mut s = text;
+    let mut neg = false;
+    if let Some(c) = s.chars().next()
+        && (c == '-' || c == '+')
+    {
+        neg = c == '-';
+        s = &s[1..];
+    }
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    const LIMIT: u64 = 1 << 63;
+    let mut d: u64 = 0;
+    while !s.is_empty() {
+        let first = s.as_bytes()[0];
+        if !(first == b'.' || first.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        // integer part
+        let ilen = s.bytes().take_while(u8::is_ascii_digit).count();
+        let mut v: u64 = 0;
+        for b in s[..ilen].bytes() {
+            if v > LIMIT / 10 {
+                return Err(invalid());
+            }
+            v = v * 10 + u64::from(b - b'0');
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        let pre = ilen != 0;
+        s = &s[ilen..];
+        // fraction
+        let mut f: u64 = 0;
+        let mut scale: f64 = 1.0;
+        let mut post = false;
+        if let Some(rest) = s.strip_prefix('.') {
+            s = rest;
+            let flen = s.bytes().take_while(u8::is_ascii_digit).count();
+            let mut overflow = false;
+            for b in s[..flen].bytes() {
+                if overflow {
+                    continue;
+                }
+                if f > (LIMIT - 1) / 10 {
+                    overflow = true;
+                    continue;
+                }
+                let y = f * 10 + u64::from(b - b'0');
+                if y > LIMIT {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10.0;
+            }
+            post = flen != 0;
+            s = &s[flen..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        let ulen = s
+            .char_indices()
+            .find(|(_, c)| *c == '.' || c.is_ascii_digit())
+            .map(|(i, _)| i)
+            .unwrap_or(s.len());
+        if ulen == 0 {
+            return Err(format!("time: missing unit in duration {q}"));
+        }
+        let unit: u64 = match &s[..ulen] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            u => {
+                let u = crate::gofmt::quote(u);
+                return Err(format!("time: unknown unit {u} in duration {q}"));
+            }
+        };
+        s = &s[ulen..];
+        if v > LIMIT / unit {
+            return Err(invalid());
+        }
+        v *= unit;
+        if f > 0 {
+            v += (f as f64 * (unit as f64 / scale)) as u64;
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        d += v;
+        if d > LIMIT {
+            return Err(invalid());
+        }
+    }
+    if neg {
+        return Ok((d as i64).wrapping_neg());
+    }
+    if d > LIMIT - 1 {
+        return Err(invalid());
+    }
+    Ok(d as i64)
+}
+
+/// Sprig's `durationRound`: the largest whole unit (y = 365d, mo = 30d) of
+/// a duration's magnitude, truncated.
+fn duration_round(d: i64) -> String {
+    let u = d.unsigned_abs();
+    let second = 1_000_000_000u64;
+    let (minute, hour) = (60 * second, 3600 * second);
+    let day = 24 * hour;
+    let units = [
+        (365 * day, "y"),
+        (30 * day, "mo"),
+        (day, "d"),
+        (hour, "h"),
+        (minute, "m"),
+        (second, "s"),
+    ];
+    for (size, suffix) in units {
+        if u > size {
+            return format!("{}{suffix}", u / size);
+        }
+    }
+    "0s".into()
+}
+
+/// The Unix nanoseconds of a `time.Time` argument (Go refuses anything else).
+fn time_arg(v: &Value) -> Result<i128, gotmpl::TemplateError> {
+    match v {
+        Value::Map(m) if m.contains_key(NANOS) => Ok(m.get(NANOS).map(to_i64).unwrap_or(0) as i128),
+        _ => Err(err(format!(
+            "wrong type for value; expected time.Time; got {}",
+            super::type_of(v)
+        ))),
+    }
+}
+
+/// Sprig's `ago`: an elapsed time rounded to seconds (halves away from
+/// zero), printed like Go's `time.Duration`.
+fn ago(nanos: i128) -> String {
+    let half = if nanos < 0 { -500_000_000 } else { 500_000_000 };
+    duration(((nanos + half) / 1_000_000_000) as i64)
+}
+
+fn now_nanos() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
 pub fn register(r: &mut Reg) {
-    r.f("now", |_| {
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(0);
-        Ok(time_value(n))
+    r.f("now", |_| Ok(time_value(now_nanos())));
+    r.f("dateModify", |a| {
+        let t = time_arg(&arg(a, 1))?;
+        Ok(time_value(match go_duration(&sarg(a, 0)) {
+            Ok(d) => t + d as i128,
+            Err(_) => t,
+        }))
+    });
+    r.f("mustDateModify", |a| {
+        let t = time_arg(&arg(a, 1))?;
+        let d = go_duration(&sarg(a, 0)).map_err(err)?;
+        Ok(time_value(t + d as i128))
+    });
+    // Sprig: a time, or Unix seconds as a Go int; anything else is "now".
+    r.f("ago", |a| {
+        let then = match arg(a, 0) {
+            Value::Map(m) if m.contains_key(NANOS) => m.get(NANOS).map(to_i64).unwrap_or(0) as i128,
+            Value::Int(i) => i as i128 * 1_000_000_000,
+            _ => now_nanos(),
+        };
+        Ok(s(ago(now_nanos() - then)))
+    });
+    // Sprig reads strings (Go durations), int64s and times (elapsed since);
+    // as for `duration`, our integers cannot be told from Go ints (zero).
+    r.f("durationRound", |a| {
+        let d = match arg(a, 0) {
+            Value::String(t) => parse_go_duration(&t).unwrap_or(0),
+            Value::Map(m) if m.contains_key(NANOS) => {
+                let then = m.get(NANOS).map(to_i64).unwrap_or(0) as i128;
+                (now_nanos() - then).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+            }
+            _ => 0,
+        };
+        Ok(s(duration_round(d)))
     });
     r.f("date", |a| Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1))))));
     r.f("dateInZone", |a| {
@@ -238,6 +433,35 @@ pub fn register(r: &mut Reg) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_parse_and_round_like_sprig() {
+        assert_eq!(parse_go_duration("1h30m"), Some(5_400_000_000_000));
+        assert_eq!(
+            go_duration("1"),
+            Err("time: missing unit in duration \"1\"".into())
+        );
+        assert_eq!(
+            go_duration("1d"),
+            Err("time: unknown unit \"d\" in duration \"1d\"".into())
+        );
+        assert_eq!(go_duration("x"), Err("time: invalid duration \"x\"".into()));
+        assert_eq!(ago(1_499_999_999), "1s");
+        assert_eq!(ago(1_500_000_000), "2s");
+        assert_eq!(ago(-1_500_000_000), "-2s");
+        assert_eq!(ago(3_723_000_000_000), "1h2m3s");
+        assert_eq!(parse_go_duration("-1.5s"), Some(-1_500_000_000));
+        assert_eq!(parse_go_duration("0"), Some(0));
+        assert_eq!(parse_go_duration("1"), None);
+        assert_eq!(parse_go_duration("1d"), None);
+        assert_eq!(parse_go_duration("9223372036854775808ns"), None);
+        assert_eq!(parse_go_duration("-9223372036854775808ns"), Some(i64::MIN));
+        assert_eq!(duration_round(parse_go_duration("2h5m").unwrap()), "2h");
+        assert_eq!(duration_round(parse_go_duration("-49h").unwrap()), "2d");
+        assert_eq!(duration_round(parse_go_duration("1s").unwrap()), "0s");
+        assert_eq!(duration_round(parse_go_duration("8760h1s").unwrap()), "1y");
+        assert_eq!(duration_round(parse_go_duration("8760h").unwrap()), "12mo");
+    }
 
     #[test]
     fn go_layouts_format_utc_times() {

@@ -112,7 +112,30 @@ fn err_map(msg: String) -> Value {
     Value::Map(Arc::new(t))
 }
 
+/// Sprig's `bcrypt`: Go's `bcrypt.GenerateFromPassword` at the default cost
+/// (10, `$2a$`), or the failure as text (Go refuses passwords over 72 bytes).
+fn bcrypt_text(input: &str) -> String {
+    if input.len() > 72 {
+        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+            .into();
+    }
+    match bcrypt::hash_with_result(input, 10) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
+}
+
+/// Sprig's `htpasswd` (the two-argument form Helm ships): `user:bcrypt`.
+fn htpasswd(user: &str, password: &str) -> String {
+    if user.contains(':') {
+        return format!("invalid username: {user}");
+    }
+    format!("{user}:{}", bcrypt_text(password))
+}
+
 pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
+    r.f("bcrypt", |a| Ok(s(bcrypt_text(&sarg(a, 0)))));
+    r.f("htpasswd", |a| Ok(s(htpasswd(&sarg(a, 0), &sarg(a, 1)))));
     r.f("b64enc", |a| {
         Ok(s(
             base64::engine::general_purpose::STANDARD.encode(sarg(a, 0).as_bytes())
@@ -313,6 +336,23 @@ fn sha1(data: &[u8]) -> [u8; 20] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn htpasswd_is_user_and_a_go_style_bcrypt_hash() {
+        let line = htpasswd("admin", "s3cret");
+        let (user, hash) = line.split_once(':').unwrap();
+        assert_eq!(user, "admin");
+        assert!(hash.starts_with("$2a$10$") && hash.len() == 60, "{hash}");
+        assert!(bcrypt::verify("s3cret", hash).unwrap());
+        assert!(!bcrypt::verify("other", hash).unwrap());
+        assert_ne!(htpasswd("admin", "s3cret"), line, "salted");
+        assert_eq!(htpasswd("a:b", "x"), "invalid username: a:b");
+        assert_eq!(
+            htpasswd("u", &"x".repeat(73)),
+            "u:failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+        );
+        assert!(bcrypt::verify("x".repeat(72), &bcrypt_text(&"x".repeat(72))).unwrap());
+    }
 
     #[test]
     fn sha1_matches_the_standard_vectors() {

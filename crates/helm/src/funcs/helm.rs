@@ -142,20 +142,12 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "genSelfSignedCertWithKey",
         "genPrivateKey",
         "buildCustomCert",
-        "htpasswd",
         "derivePassword",
         "encryptAES",
         "decryptAES",
-        "bcrypt",
         "toToml",
-        "dateModify",
-        "mustDateModify",
-        "ago",
         "toDate",
         "mustToDate",
-        "durationRound",
-        "urlParse",
-        "urlJoin",
     ] {
         r.f(name, move |_| {
             Err(err(format!(

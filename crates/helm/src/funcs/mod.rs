@@ -16,6 +16,7 @@ mod math;
 mod random;
 pub mod semver;
 mod strings;
+mod url;
 
 pub type R = Result<Value, TemplateError>;
 
@@ -152,6 +153,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     strings::register(&mut r);
     lists::register(&mut r);
     dates::register(&mut r);
+    url::register(&mut r);
     dicts::register(&mut r, shared);
     math::register(&mut r);
     random::register(&mut r);
