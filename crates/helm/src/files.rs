@@ -43,29 +43,18 @@ pub fn object(files: &[ChartFile]) -> Value {
     let all = contents(files);
     let mut t = Table::new();
     let a = all.clone();
-    t.insert(
-        "Get".into(),
-        Value::Function(Arc::new(move |args: &[Value]| {
-            Ok(Value::String(
-                a.get(&arg_str(args))
-                    .map(String::as_str)
-                    .unwrap_or("")
-                    .into(),
-            ))
-        })),
-    );
-    let a = all.clone();
-    t.insert(
-        "GetBytes".into(),
-        Value::Function(Arc::new(move |args: &[Value]| {
-            Ok(Value::String(
-                a.get(&arg_str(args))
-                    .map(String::as_str)
-                    .unwrap_or("")
-                    .into(),
-            ))
-        })),
-    );
+    let get = Value::Function(Arc::new(move |args: &[Value]| {
+        Ok(Value::String(
+            a.get(&arg_str(args))
+                .map(String::as_str)
+                .unwrap_or("")
+                .into(),
+        ))
+    }));
+    // GetBytes serves the same content: templates use it through functions
+    // (b64enc, sha256sum) that take text and bytes alike.
+    t.insert("GetBytes".into(), get.clone());
+    t.insert("Get".into(), get);
     let a = all.clone();
     t.insert(
         "Lines".into(),
