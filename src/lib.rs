@@ -7,3 +7,4 @@ pub mod api;
 pub mod apply;
 pub mod render;
 pub mod source;
+pub mod sync;

@@ -29,18 +29,47 @@ enum Command {
     Kustomize(cli::kustomize::KustomizeCommand),
     /// Show what an Application would apply: fetch its source and render it.
     Render(cli::render::RenderArgs),
+    /// Sync an Application once against the current cluster, without the agent.
+    Apply(cli::apply::ApplyArgs),
+    /// Show how the cluster differs from what an Application renders.
+    Diff(cli::apply::DiffArgs),
 }
 
 fn main() {
     let Cli { command } = Cli::parse();
+    init_logging();
     let result = match command {
-        Some(Command::Helm(c)) => cli::helm::run(c),
-        Some(Command::Kustomize(c)) => cli::kustomize::run(c),
-        Some(Command::Render(args)) => cli::render::run(args),
-        None => Ok(()),
+        Some(Command::Helm(c)) => cli::helm::run(c).map(|()| 0).map_err(|e| (e, 1)),
+        Some(Command::Kustomize(c)) => cli::kustomize::run(c).map(|()| 0).map_err(|e| (e, 1)),
+        Some(Command::Render(args)) => cli::render::run(args).map(|()| 0).map_err(|e| (e, 1)),
+        Some(Command::Apply(args)) => block_on(cli::apply::apply(args)).map_err(|e| (e, 1)),
+        // kubectl diff's convention: 1 means "differs", so errors are 2.
+        Some(Command::Diff(args)) => block_on(cli::apply::diff(args)).map_err(|e| (e, 2)),
+        None => Ok(0),
     };
-    if let Err(e) = result {
-        eprintln!("Error: {e}");
-        std::process::exit(1);
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err((e, code)) => {
+            eprintln!("Error: {e}");
+            std::process::exit(code);
+        }
     }
+}
+
+/// Diagnostics go to stderr, filtered by `SKIFF_LOG` (e.g. `info`, `skiff=debug`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SKIFF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn block_on<T>(future: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?
+        .block_on(future)
 }

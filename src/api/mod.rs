@@ -6,10 +6,12 @@
 
 mod application;
 mod crds;
+mod duration;
 mod project;
 
 pub use application::*;
 pub use crds::{crd_files, crd_yaml};
+pub use duration::parse_duration;
 pub use project::*;
 
 /// The API group of every skiff resource.

@@ -1,5 +1,9 @@
 //! Applying rendered manifests to the cluster: `plan` (pure) orders objects
-//! into the steps of a sync; `ssa` server-side applies them.
+//! into the steps of a sync; `ssa` server-side applies them; `object` names
+//! what the inventory records.
 
+pub mod object;
 pub mod plan;
 pub mod ssa;
+
+pub use object::ObjectKey;

@@ -11,11 +11,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{
+    ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+    PropagationPolicy,
+};
 use kube::discovery::{ApiCapabilities, Scope, pinned_kind};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client};
 
+use super::object::ObjectKey;
 use crate::render::Manifest;
 
 /// The field manager of everything skiff applies.
@@ -141,6 +145,75 @@ impl Applier {
             .map_err(|e| fail(namespace.as_deref(), api_message(e)))
     }
 
+    /// The client this applier talks through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How the server serves `gvk`, from the discovery cache (refreshed for a
+    /// kind not seen before, so a CRD applied earlier is found).
+    pub async fn scope(&self, gvk: &GroupVersionKind) -> Result<Scope, String> {
+        self.resolve(gvk).await.map(|(_, caps)| caps.scope)
+    }
+
+    /// The key `manifest` will be applied under: its namespace defaulted for
+    /// namespaced kinds and dropped for cluster-scoped ones.
+    pub async fn key_of(
+        &self,
+        manifest: &Manifest,
+        default_namespace: &str,
+    ) -> Result<ObjectKey, String> {
+        let scope = self.scope(&gvk_of(manifest)).await?;
+        let namespace = match scope {
+            Scope::Cluster => None,
+            Scope::Namespaced => Some(
+                manifest.object["metadata"]["namespace"]
+                    .as_str()
+                    .filter(|ns| !ns.is_empty())
+                    .unwrap_or(default_namespace)
+                    .to_owned(),
+            ),
+        };
+        Ok(ObjectKey::of(&manifest.object, namespace))
+    }
+
+    /// The live object, or `None` when it does not exist.
+    pub async fn get(&self, key: &ObjectKey) -> Result<Option<DynamicObject>, String> {
+        let api = self.api_for(key).await?;
+        api.get_opt(&key.name)
+            .await
+            .map_err(|e| format!("{key}: {}", api_message(e)))
+    }
+
+    /// Deletes an object (dependents in the background, as kubectl does);
+    /// `false` when it was already gone.
+    pub async fn delete(&self, key: &ObjectKey) -> Result<bool, String> {
+        let api = self.api_for(key).await?;
+        let params = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteParams::default()
+        };
+        match api.delete(&key.name, &params).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(format!("{key}: {}", api_message(e))),
+        }
+    }
+
+    /// The API of `key`'s kind, scoped to its namespace.
+    pub async fn api_for(&self, key: &ObjectKey) -> Result<Api<DynamicObject>, String> {
+        let (resource, _) = self.resolve(&key.gvk()).await?;
+        Ok(match &key.namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        })
+    }
+
+    /// The API resource of a kind (for watching or listing it).
+    pub async fn api_resource(&self, gvk: &GroupVersionKind) -> Result<ApiResource, String> {
+        self.resolve(gvk).await.map(|(r, _)| r)
+    }
+
     /// Waits until the CRD `name` is Established, so its kind can be served.
     pub async fn wait_established(&self, name: &str, limit: Duration) -> Result<(), String> {
         let crds = Api::<CustomResourceDefinition>::all(self.client.clone());
@@ -201,7 +274,7 @@ fn gvk_of(m: &Manifest) -> GroupVersionKind {
 }
 
 /// The server's own words for API errors; the rest as kube reports them.
-fn api_message(e: kube::Error) -> String {
+pub fn api_message(e: kube::Error) -> String {
     match e {
         kube::Error::Api(status) => {
             format!("{} ({} {})", status.message, status.code, status.reason)

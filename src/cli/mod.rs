@@ -1,5 +1,7 @@
 //! The user-facing commands.
 
+pub mod apply;
 pub mod helm;
+pub mod kube;
 pub mod kustomize;
 pub mod render;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use skiff::api::Application;
 use skiff::render::{Target, render_source};
-use skiff::source::git::{GitCache, path_in};
+use skiff::source::git::{GitCache, within};
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -23,6 +23,10 @@ pub struct RenderArgs {
     /// Where Git mirrors and checkouts are cached.
     #[arg(long, env = "SKIFF_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Render from this local checkout of the repository instead of fetching
+    /// `spec.source.repoURL` (to try a change before pushing it).
+    #[arg(long, conflicts_with = "revision")]
+    pub repo_dir: Option<PathBuf>,
 }
 
 pub fn run(args: RenderArgs) -> Result<(), String> {
@@ -37,17 +41,27 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
         ));
     }
 
-    let cache_dir = args.cache_dir.unwrap_or_else(default_cache_dir);
-    let cache = GitCache::new(cache_dir.join("git"), Duration::from_secs(60))
-        .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
-    let revision = args
-        .revision
-        .or_else(|| source.target_revision.clone())
-        .unwrap_or_default();
-    let checkout = cache
-        .checkout(&source.repo_url, &revision, None)
-        .map_err(|e| e.to_string())?;
-    let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
+    let (repo_root, revision) = match &args.repo_dir {
+        Some(dir) => (
+            dir.canonicalize()
+                .map_err(|e| format!("--repo-dir {}: {e}", dir.display()))?,
+            format!("local folder {}", dir.display()),
+        ),
+        None => {
+            let cache_dir = args.cache_dir.unwrap_or_else(default_cache_dir);
+            let cache = GitCache::new(cache_dir.join("git"), Duration::from_secs(60))
+                .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
+            let revision = args
+                .revision
+                .or_else(|| source.target_revision.clone())
+                .unwrap_or_default();
+            let checkout = cache
+                .checkout(&source.repo_url, &revision, None)
+                .map_err(|e| e.to_string())?;
+            (checkout.dir.clone(), checkout.commit)
+        }
+    };
+    let dir = within(&repo_root, source.path.as_deref().unwrap_or("."))
         .map_err(|e| format!("spec.source.path: {e}"))?;
 
     let mut capabilities = skiff_helm::Capabilities::default();
@@ -67,8 +81,7 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
         namespace: &namespace,
         capabilities: &capabilities,
     };
-    let manifests =
-        render_source(&checkout.dir, &dir, source, &target).map_err(|e| e.to_string())?;
+    let manifests = render_source(&repo_root, &dir, source, &target).map_err(|e| e.to_string())?;
 
     let mut out = String::new();
     for m in &manifests {
@@ -88,12 +101,12 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
         "rendered {} objects from {} at {}",
         manifests.len(),
         skiff::source::git::redact(&source.repo_url),
-        checkout.commit
+        revision
     );
     Ok(())
 }
 
-fn default_cache_dir() -> PathBuf {
+pub fn default_cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))

@@ -439,23 +439,36 @@ fn semver_tag(repo: &Repository, rev: &str) -> Result<Option<Oid>, String> {
 
 /// The path of `rel` inside a checkout, refusing paths that climb out of it.
 pub fn path_in(checkout: &Checkout, rel: &str) -> Result<PathBuf, String> {
+    within(&checkout.dir, rel).map_err(|e| {
+        e.replace(
+            "does not exist",
+            &format!("does not exist at commit {}", checkout.commit),
+        )
+    })
+}
+
+/// The path of `rel` inside `root`, refusing absolute paths, `..` and
+/// symbolic links that lead outside `root`.
+pub fn within(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    let shown = rel;
     let rel = Path::new(rel.trim_start_matches("./"));
     if rel.is_absolute()
         || rel
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir))
     {
-        return Err(format!(
-            "path {:?} must stay inside the repository",
-            rel.display()
-        ));
+        return Err(format!("path {shown:?} must stay inside the repository"));
     }
-    let path = checkout.dir.join(rel);
+    let path = root.join(rel);
     if !path.exists() {
+        return Err(format!("path {shown:?} does not exist"));
+    }
+    let (Ok(real), Ok(real_root)) = (path.canonicalize(), root.canonicalize()) else {
+        return Err(format!("path {shown:?} cannot be resolved"));
+    };
+    if !real.starts_with(&real_root) {
         return Err(format!(
-            "path {:?} does not exist at commit {}",
-            rel.display(),
-            checkout.commit
+            "path {shown:?} is a link that leads outside the repository"
         ));
     }
     Ok(path)

@@ -1,4 +1,5 @@
-//! Sources: where manifests come from. Git repositories so far (Helm chart
-//! repositories come later). Nothing here renders or talks to the cluster.
+//! Sources: where manifests come from (Git repositories) and the credentials
+//! to reach them. Nothing here renders.
 
+pub mod credentials;
 pub mod git;

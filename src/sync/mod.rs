@@ -1,0 +1,1210 @@
+//! One sync operation, read top to bottom as its named steps:
+//! fetch -> render -> validate -> (diff and apply, step by step) -> prune ->
+//! wait for health -> outcome. The caller records the outcome (`record`).
+//!
+//! Nothing is applied unless fetch, render and every check before the first
+//! apply succeeded, and nothing is pruned unless every object applied: a bad
+//! commit never changes the cluster and never deletes what it forgot to render.
+
+pub mod compare;
+pub mod project;
+pub mod prune;
+pub mod record;
+pub mod validate;
+mod wait;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, stream};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Client};
+use tracing::{Instrument, field, info, info_span, warn};
+
+use crate::api::{
+    AppProject, Application, HealthStatus, HealthStatusCode, ResourceIgnoreDifferences,
+    SyncStatusCode,
+};
+use crate::apply::ObjectKey;
+use crate::apply::plan::{Group, Phase, plan};
+use crate::apply::ssa::{Applier, ApplyOptions, FIELD_MANAGER, api_message};
+use crate::render::{Target, render_source};
+use crate::source::credentials;
+use crate::source::git::{GitCache, path_in, redact};
+use validate::{Keyed, KeyedStep, inventory_keys, key_steps};
+
+/// Why a sync was started; recorded on its span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// Someone ran `skiff apply`/`skiff sync`, or the trigger annotation changed.
+    Manual,
+    /// The interval came round, or Git moved.
+    Poll,
+    /// The `skiff.dev/requested-at` annotation changed.
+    Annotation,
+    /// Drift was found and self-heal is on.
+    SelfHeal,
+    /// A failed sync is being retried.
+    Retry,
+}
+
+impl Trigger {
+    /// The name recorded in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Poll => "poll",
+            Trigger::Annotation => "annotation",
+            Trigger::SelfHeal => "self-heal",
+            Trigger::Retry => "retry",
+        }
+    }
+}
+
+/// Apply, or only compare (status, `skiff diff`, automation off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Make the cluster match.
+    Apply,
+    /// Report what differs; change nothing.
+    Compare,
+}
+
+/// What a sync is asked to do.
+#[derive(Clone, Debug)]
+pub struct SyncRequest {
+    /// A revision to use instead of `spec.source.targetRevision` (rollback).
+    pub revision: Option<String>,
+    /// Why the sync runs.
+    pub trigger: Trigger,
+    /// Apply or compare.
+    pub mode: Mode,
+    /// Whether objects no longer rendered may be deleted.
+    pub prune: bool,
+    /// The inventory of the previous sync (`status.resources`).
+    pub previous: Vec<ObjectKey>,
+}
+
+/// How an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationPhase {
+    /// Everything applied (and healthy, when waited for).
+    Succeeded,
+    /// Applying failed part way, or the objects did not become healthy.
+    Failed,
+    /// The sync could not start: fetch, render or a check failed; nothing changed.
+    Error,
+}
+
+impl fmt::Display for OperationPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OperationPhase::Succeeded => "Succeeded",
+            OperationPhase::Failed => "Failed",
+            OperationPhase::Error => "Error",
+        })
+    }
+}
+
+/// What happened to one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// It did not exist and was created.
+    Created,
+    /// It differed and was applied.
+    Configured,
+    /// It already matched.
+    Unchanged,
+    /// It would be created or changed (compare mode).
+    WouldApply,
+    /// It is no longer rendered and was deleted.
+    Pruned,
+    /// It is no longer rendered but pruning is off; it stays (OutOfSync).
+    RequiresPruning,
+    /// It is no longer rendered but says it must never be pruned.
+    PruneDisabled,
+    /// It is no longer rendered but another owner has it now; left alone.
+    NotOurs,
+    /// A hook that ran.
+    HookRan,
+    /// Applying or checking it failed.
+    Failed,
+}
+
+/// The result for one object.
+#[derive(Clone, Debug)]
+pub struct ResourceResult {
+    /// Which object.
+    pub key: ObjectKey,
+    /// Whether live matches desired after the operation.
+    pub status: SyncStatusCode,
+    /// Its health, when assessed.
+    pub health: Option<HealthStatus>,
+    /// What was done.
+    pub action: Action,
+    /// Why, for failures and skipped prunes.
+    pub message: Option<String>,
+    /// The difference found (Secret values redacted), when it differed.
+    pub diff: Option<String>,
+}
+
+/// The outcome of a sync, for `record` and for the command line.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// How it ended.
+    pub phase: OperationPhase,
+    /// What happened, in a sentence.
+    pub message: String,
+    /// The resolved revision (commit), when the fetch got that far.
+    pub revision: Option<String>,
+    /// Per-object results, in the order they were handled.
+    pub resources: Vec<ResourceResult>,
+    /// The inventory to record: what this Application now owns in the cluster.
+    pub inventory: Vec<ObjectKey>,
+    /// Whether the cluster matches the source.
+    pub sync_status: SyncStatusCode,
+    /// The health of the Application's objects.
+    pub health: HealthStatus,
+    /// Whether trying again may help (network, API server, conflicts on
+    /// status), as opposed to a problem in the source or its rules.
+    pub retryable: bool,
+    /// When it started and ended.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub finished_at: Timestamp,
+    /// The trigger, for history and events.
+    pub trigger: Trigger,
+}
+
+/// Tunables of the engine.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Requests in flight at once within one step of one sync.
+    pub concurrency: usize,
+    /// How long to wait for objects (and hooks) to become healthy.
+    pub health_timeout: Duration,
+    /// Whether to wait for health at all after applying.
+    pub wait: bool,
+    /// How long a Git fetch may stall.
+    pub git_timeout: Duration,
+    /// Where the agent keeps repository credentials Secrets (`None`: the
+    /// Application's namespace).
+    pub credentials_namespace: Option<String>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            concurrency: 16,
+            health_timeout: Duration::from_secs(300),
+            wait: true,
+            git_timeout: Duration::from_secs(60),
+            credentials_namespace: None,
+        }
+    }
+}
+
+/// Syncs Applications into the cluster its client talks to.
+pub struct Engine {
+    applier: Applier,
+    git: Arc<GitCache>,
+    options: EngineOptions,
+    capabilities: tokio::sync::Mutex<Option<(Instant, Arc<skiff_helm::Capabilities>)>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure before anything was applied.
+struct Refusal {
+    step: &'static str,
+    message: String,
+    retryable: bool,
+}
+
+impl Refusal {
+    fn permanent(step: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            step,
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// A fetched and rendered source.
+struct Rendered {
+    revision: String,
+    steps: Vec<KeyedStep>,
+}
+
+impl Engine {
+    /// An engine applying through `client`, with Git checkouts cached in `git`.
+    pub fn new(client: Client, git: Arc<GitCache>, options: EngineOptions) -> Engine {
+        Engine {
+            applier: Applier::new(client),
+            git,
+            options,
+            capabilities: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The applier (and its discovery cache).
+    pub fn applier(&self) -> &Applier {
+        &self.applier
+    }
+
+    /// Runs one sync of `app` and returns what happened; never panics on bad
+    /// input, and changes nothing when the source cannot be rendered or checked.
+    pub async fn sync(&self, app: &Application, request: &SyncRequest) -> Outcome {
+        let name = app.metadata.name.clone().unwrap_or_default();
+        let namespace = app.metadata.namespace.clone().unwrap_or_default();
+        let source = &app.spec.source;
+        let span = info_span!(
+            "sync",
+            otel.name = %format!("sync {namespace}/{name}"),
+            app = %name,
+            namespace = %namespace,
+            project = %app.spec.project,
+            repo = %redact(&source.repo_url),
+            path = %source.path.as_deref().unwrap_or("."),
+            trigger = request.trigger.as_str(),
+            mode = ?request.mode,
+            revision = field::Empty,
+            result = field::Empty,
+            otel.status_code = field::Empty,
+        );
+        let started_at = Timestamp::now();
+        let mut outcome = match self.prepare(app, request).instrument(span.clone()).await {
+            Ok(rendered) => {
+                span.record("revision", rendered.revision.as_str());
+                self.execute(app, request, rendered)
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(refusal) => {
+                span.in_scope(|| {
+                    warn!(step = refusal.step, error = %refusal.message, "sync.error");
+                });
+                Outcome {
+                    phase: OperationPhase::Error,
+                    message: format!("{}: {}", refusal.step, refusal.message),
+                    revision: None,
+                    resources: Vec::new(),
+                    inventory: request.previous.clone(),
+                    sync_status: SyncStatusCode::Unknown,
+                    health: HealthStatus {
+                        status: HealthStatusCode::Unknown,
+                        message: None,
+                    },
+                    retryable: refusal.retryable,
+                    started_at,
+                    finished_at: started_at,
+                    trigger: request.trigger,
+                }
+            }
+        };
+        outcome.started_at = started_at;
+        outcome.finished_at = Timestamp::now();
+        span.record("result", outcome.phase.to_string().as_str());
+        if outcome.phase != OperationPhase::Succeeded {
+            span.record("otel.status_code", "ERROR");
+        }
+        outcome
+    }
+
+    /// fetch -> render -> validate: everything that must succeed before the
+    /// cluster is touched.
+    async fn prepare(&self, app: &Application, request: &SyncRequest) -> Result<Rendered, Refusal> {
+        let name = app.metadata.name.clone().unwrap_or_default();
+        let app_namespace = app.metadata.namespace.clone().unwrap_or_default();
+        let source = &app.spec.source;
+        let destination = destination_namespace(app);
+
+        check_destination(app)?;
+        let project = self.project(app).await?;
+        let rules = project::Rules {
+            name: &app.spec.project,
+            spec: project.as_ref().map(|p| &p.spec),
+        };
+        // The repository is checked before it is fetched.
+        rules
+            .check(&source.repo_url, &destination, &[])
+            .map_err(|v| Refusal::permanent("project", v.to_string()))?;
+
+        // fetch
+        let (repo_root, dir, revision) = self
+            .fetch(app, request, &app_namespace)
+            .instrument(info_span!("fetch"))
+            .await?;
+        info!(revision = %revision, "source.fetched");
+
+        // render
+        let capabilities = self.capabilities().await;
+        let manifests = {
+            let source = source.clone();
+            let (name, destination) = (name.clone(), destination.clone());
+            tokio::task::spawn_blocking(move || {
+                let target = Target {
+                    app: &name,
+                    namespace: &destination,
+                    capabilities: &capabilities,
+                };
+                render_source(&repo_root, &dir, &source, &target)
+            })
+            .instrument(info_span!("render"))
+            .await
+            .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
+            .map_err(|e| Refusal::permanent("render", e.to_string()))?
+        };
+        info!(objects = manifests.len(), "render.completed");
+
+        // validate
+        let steps = plan(manifests).map_err(|e| Refusal::permanent("validate", e.to_string()))?;
+        let steps = key_steps(&self.applier, steps, &destination)
+            .await
+            .map_err(|e| Refusal::permanent("validate", e))?;
+        let keys = inventory_keys(&steps);
+        let allow_empty = app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.as_ref())
+            .is_some_and(|a| a.allow_empty);
+        if keys.is_empty() && !allow_empty && request.mode == Mode::Apply {
+            return Err(Refusal::permanent(
+                "validate",
+                "the source rendered no objects; refusing to sync (and prune everything) unless spec.syncPolicy.automated.allowEmpty is true",
+            ));
+        }
+        let hooks: Vec<ObjectKey> = steps
+            .iter()
+            .filter(|s| s.step.hook)
+            .flat_map(|s| s.objects.iter().map(|o| o.key.clone()))
+            .collect();
+        let all: Vec<ObjectKey> = keys.iter().chain(&hooks).cloned().collect();
+        rules
+            .check(&source.repo_url, &destination, &all)
+            .map_err(|v| Refusal::permanent("project", v.to_string()))?;
+        Ok(Rendered { revision, steps })
+    }
+
+    /// Resolves credentials and checks the source out.
+    async fn fetch(
+        &self,
+        app: &Application,
+        request: &SyncRequest,
+        app_namespace: &str,
+    ) -> Result<(PathBuf, PathBuf, String), Refusal> {
+        let source = &app.spec.source;
+        if source.chart.is_some() {
+            return Err(Refusal::permanent(
+                "fetch",
+                "spec.source.chart: charts from Helm repositories are not supported yet",
+            ));
+        }
+        let secrets_namespace = self
+            .options
+            .credentials_namespace
+            .clone()
+            .unwrap_or_else(|| app_namespace.to_owned());
+        let creds = credentials::for_repository(
+            self.applier.client(),
+            &secrets_namespace,
+            &source.repo_url,
+        )
+        .await
+        .map_err(|message| Refusal {
+            step: "fetch",
+            message,
+            retryable: true,
+        })?;
+        let revision = request
+            .revision
+            .clone()
+            .or_else(|| source.target_revision.clone())
+            .unwrap_or_default();
+        let git = self.git.clone();
+        let url = source.repo_url.clone();
+        let checkout =
+            tokio::task::spawn_blocking(move || git.checkout(&url, &revision, creds.as_ref()))
+                .await
+                .map_err(|e| Refusal::permanent("fetch", format!("fetch crashed: {e}")))?
+                .map_err(|e| Refusal {
+                    step: "fetch",
+                    retryable: is_transient_git_error(&e.message),
+                    message: e.to_string(),
+                })?;
+        let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
+            .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
+        Ok((checkout.dir.clone(), dir, checkout.commit.clone()))
+    }
+
+    /// The Application's project, or `None` for the implicit default project.
+    async fn project(&self, app: &Application) -> Result<Option<AppProject>, Refusal> {
+        let namespace = app.metadata.namespace.clone().unwrap_or_default();
+        let api: Api<AppProject> = Api::namespaced(self.applier.client().clone(), &namespace);
+        let name = &app.spec.project;
+        // Without the AppProject CRD installed there are no projects at all.
+        let found = match api.get_opt(name).await {
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+            other => other,
+        };
+        match found {
+            Ok(Some(p)) => Ok(Some(p)),
+            Ok(None) if name == "default" => Ok(None),
+            Ok(None) => Err(Refusal::permanent(
+                "project",
+                format!("spec.project: AppProject {namespace}/{name} does not exist"),
+            )),
+            Err(e) => Err(Refusal {
+                step: "project",
+                message: format!("reading AppProject {namespace}/{name}: {}", api_message(e)),
+                retryable: true,
+            }),
+        }
+    }
+
+    /// The cluster's version and APIs for Helm's `.Capabilities`, refreshed
+    /// once a minute (so a CRD installed by one sync is seen by the next).
+    async fn capabilities(&self) -> Arc<skiff_helm::Capabilities> {
+        let mut cached = self.capabilities.lock().await;
+        if let Some((at, caps)) = cached.as_ref()
+            && at.elapsed() < Duration::from_secs(60)
+        {
+            return caps.clone();
+        }
+        let caps = Arc::new(discover_capabilities(self.applier.client()).await);
+        *cached = Some((Instant::now(), caps.clone()));
+        caps
+    }
+
+    /// diff and apply step by step, prune, wait for health.
+    async fn execute(
+        &self,
+        app: &Application,
+        request: &SyncRequest,
+        rendered: Rendered,
+    ) -> Outcome {
+        let name = app.metadata.name.clone().unwrap_or_default();
+        let destination = destination_namespace(app);
+        let sync_options = app
+            .spec
+            .sync_policy
+            .as_ref()
+            .map(|p| p.sync_options.clone())
+            .unwrap_or_default();
+        let has_option = |o: &str| sync_options.iter().any(|s| s.trim() == o);
+        let apply_options = ApplyOptions {
+            application: &name,
+            default_namespace: &destination,
+            force: has_option("Force=true"),
+            dry_run: false,
+        };
+        let ctx = Ctx {
+            apply: apply_options,
+            ignore: &app.spec.ignore_differences,
+        };
+        let desired = inventory_keys(&rendered.steps);
+        let mut outcome = Outcome {
+            phase: OperationPhase::Succeeded,
+            message: String::new(),
+            revision: Some(rendered.revision.clone()),
+            resources: Vec::new(),
+            inventory: Vec::new(),
+            sync_status: SyncStatusCode::Synced,
+            health: HealthStatus {
+                status: HealthStatusCode::Healthy,
+                message: None,
+            },
+            retryable: false,
+            started_at: Timestamp::now(),
+            finished_at: Timestamp::now(),
+            trigger: request.trigger,
+        };
+
+        if request.mode == Mode::Compare {
+            self.compare_all(&ctx, &rendered.steps, request, &desired, &mut outcome)
+                .instrument(info_span!("diff"))
+                .await;
+            return outcome;
+        }
+
+        if has_option("CreateNamespace=true")
+            && let Err(e) = self.create_namespace(&destination).await
+        {
+            outcome.phase = OperationPhase::Failed;
+            outcome.message = e;
+            outcome.retryable = true;
+            outcome.inventory = request.previous.clone();
+            outcome.sync_status = SyncStatusCode::OutOfSync;
+            return outcome;
+        }
+
+        // apply, step by step; a failing step stops the sync before the next.
+        let mut applied: Vec<ObjectKey> = Vec::new();
+        let mut failure: Option<String> = None;
+        let mut pruned = false;
+        let last_object_step = rendered
+            .steps
+            .iter()
+            .rposition(|s| s.step.phase == Phase::Sync);
+        for (index, keyed) in rendered.steps.iter().enumerate() {
+            let step = &keyed.step;
+            if step.phase == Phase::SyncFail {
+                continue;
+            }
+            if step.phase == Phase::PostSync && !self.options.wait {
+                // PostSync hooks run once everything is healthy; without
+                // waiting that is unknown.
+                continue;
+            }
+            let span = info_span!(
+                "apply",
+                otel.name = %format!("apply {:?} wave {}", step.phase, step.wave),
+                phase = ?step.phase,
+                wave = step.wave,
+                hook = step.hook,
+                objects = keyed.objects.len(),
+            );
+            let results = if step.hook {
+                self.run_hooks(&ctx, &keyed.objects)
+                    .instrument(span.clone())
+                    .await
+            } else {
+                self.apply_objects(&ctx, &keyed.objects)
+                    .instrument(span.clone())
+                    .await
+            };
+            let failed: Vec<String> = results
+                .iter()
+                .filter(|r| r.action == Action::Failed)
+                .map(|r| format!("{}: {}", r.key, r.message.as_deref().unwrap_or("failed")))
+                .collect();
+            span.in_scope(|| {
+                info!(
+                    phase = ?step.phase,
+                    wave = step.wave,
+                    objects = keyed.objects.len(),
+                    failed = failed.len(),
+                    "apply.wave"
+                );
+            });
+            if !step.hook {
+                applied.extend(
+                    results
+                        .iter()
+                        .filter(|r| r.action != Action::Failed)
+                        .map(|r| r.key.clone()),
+                );
+            }
+            outcome.resources.extend(results);
+            if !failed.is_empty() {
+                failure = Some(failed.join("; "));
+                break;
+            }
+            if step.group == Group::Crds {
+                if let Err(e) = self.wait_crds(&keyed.objects).await {
+                    failure = Some(e);
+                    break;
+                }
+                continue;
+            }
+            // Argo CD's wave semantics: a wave must be healthy before the next.
+            let more_to_come = last_object_step.is_some_and(|last| index < last);
+            if !step.hook && step.group == Group::Objects && more_to_come && self.options.wait {
+                let keys: Vec<ObjectKey> = keyed.objects.iter().map(|o| o.key.clone()).collect();
+                let healths = wait::healthy(&self.applier, &keys, self.options.health_timeout)
+                    .instrument(info_span!("health", wave = step.wave))
+                    .await;
+                if let Some(problem) = wait::problem(&keys, &healths) {
+                    failure = Some(format!(
+                        "wave {} did not become healthy: {problem}",
+                        step.wave
+                    ));
+                    break;
+                }
+            }
+            if index == last_object_step.unwrap_or(usize::MAX) && !has_option("PruneLast=true") {
+                self.prune_into(&name, request, &desired, &mut outcome)
+                    .instrument(info_span!("prune"))
+                    .await;
+                pruned = true;
+            }
+        }
+        if failure.is_none() && !pruned && !has_option("PruneLast=true") {
+            // Nothing rendered in the Sync phase (an allowed empty render).
+            self.prune_into(&name, request, &desired, &mut outcome)
+                .instrument(info_span!("prune"))
+                .await;
+        }
+
+        if let Some(message) = failure {
+            // Nothing is pruned after a failure; what was applied stays tracked.
+            outcome.inventory = union(&request.previous, &applied);
+            outcome.phase = OperationPhase::Failed;
+            outcome.message = format!("sync failed: {message}");
+            outcome.sync_status = SyncStatusCode::OutOfSync;
+            outcome.retryable = is_transient_api_error(&message);
+            tracing::error!(error = %message, "sync.failed");
+            self.run_sync_fail_hooks(&ctx, &rendered.steps, &mut outcome)
+                .await;
+            return outcome;
+        }
+
+        // health: everything the sync owns
+        if self.options.wait && !desired.is_empty() {
+            let healths = wait::healthy(&self.applier, &desired, self.options.health_timeout)
+                .instrument(info_span!("health"))
+                .await;
+            for (key, health) in desired.iter().zip(&healths) {
+                if let Some(r) = outcome.resources.iter_mut().find(|r| &r.key == key) {
+                    r.health = Some(health.clone());
+                }
+            }
+            outcome.health = wait::aggregate(&healths);
+            match wait::problem(&desired, &healths) {
+                None => info!("health.ready"),
+                Some(problem) => {
+                    outcome.phase = OperationPhase::Failed;
+                    outcome.message = format!("objects did not become healthy: {problem}");
+                    outcome.retryable = true;
+                }
+            }
+        }
+        if has_option("PruneLast=true") {
+            if outcome.phase == OperationPhase::Succeeded {
+                self.prune_into(&name, request, &desired, &mut outcome)
+                    .instrument(info_span!("prune"))
+                    .await;
+            } else {
+                // Not pruned: keep tracking what the last inventory had.
+                outcome.inventory = union(&request.previous, &desired);
+            }
+        }
+        if outcome.inventory.is_empty() {
+            outcome.inventory = desired.clone();
+        }
+        if outcome.phase == OperationPhase::Succeeded {
+            let changed = outcome
+                .resources
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.action,
+                        Action::Created | Action::Configured | Action::Pruned
+                    )
+                })
+                .count();
+            outcome.message = format!(
+                "synced {} objects at {} ({changed} changed)",
+                desired.len(),
+                short(&rendered.revision)
+            );
+            if outcome
+                .resources
+                .iter()
+                .any(|r| r.action == Action::RequiresPruning)
+            {
+                outcome.sync_status = SyncStatusCode::OutOfSync;
+            }
+        }
+        outcome
+    }
+
+    /// Applies the objects of one step concurrently: each is compared with
+    /// its live copy by a server-side dry run and applied only if it differs.
+    async fn apply_objects(&self, ctx: &Ctx<'_>, objects: &[Keyed]) -> Vec<ResourceResult> {
+        let mut results: Vec<(usize, ResourceResult)> = stream::iter(objects.iter().enumerate())
+            .map(|(i, o)| async move { (i, self.reconcile(ctx, o, true).await) })
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// One object: read live, dry-run, compare, and (when applying) apply if different.
+    async fn reconcile(&self, ctx: &Ctx<'_>, object: &Keyed, apply: bool) -> ResourceResult {
+        let key = object.key.clone();
+        let fail = |message: String| ResourceResult {
+            key: key.clone(),
+            status: SyncStatusCode::OutOfSync,
+            health: None,
+            action: Action::Failed,
+            message: Some(message),
+            diff: None,
+        };
+        let live = match self.applier.get(&key).await {
+            Ok(live) => live,
+            Err(e) => return fail(e),
+        };
+        let Some(live) = live else {
+            let diff = compare::describe_new(&object.manifest.object);
+            if !apply {
+                return ResourceResult {
+                    key,
+                    status: SyncStatusCode::OutOfSync,
+                    health: Some(HealthStatus {
+                        status: HealthStatusCode::Missing,
+                        message: None,
+                    }),
+                    action: Action::WouldApply,
+                    message: Some("missing".into()),
+                    diff: Some(diff),
+                };
+            }
+            return match self.applier.apply(&object.manifest, &ctx.apply).await {
+                Ok(_) => ResourceResult {
+                    key,
+                    status: SyncStatusCode::Synced,
+                    health: None,
+                    action: Action::Created,
+                    message: None,
+                    diff: Some(diff),
+                },
+                Err(e) => fail(e.message),
+            };
+        };
+        let dry = ApplyOptions {
+            dry_run: true,
+            ..ctx.apply.clone()
+        };
+        let would_be = match self.applier.apply(&object.manifest, &dry).await {
+            Ok(o) => o,
+            Err(e) => return fail(e.message),
+        };
+        let (Ok(would_be), Ok(live)) =
+            (serde_json::to_value(&would_be), serde_json::to_value(&live))
+        else {
+            return fail("cannot encode the object as JSON".into());
+        };
+        let comparison = compare::compare(&would_be, Some(&live), ctx.ignore);
+        if comparison.status == SyncStatusCode::Synced {
+            return ResourceResult {
+                key,
+                status: SyncStatusCode::Synced,
+                health: None,
+                action: Action::Unchanged,
+                message: None,
+                diff: None,
+            };
+        }
+        if !apply {
+            return ResourceResult {
+                key,
+                status: SyncStatusCode::OutOfSync,
+                health: None,
+                action: Action::WouldApply,
+                message: None,
+                diff: Some(comparison.diff),
+            };
+        }
+        match self.applier.apply(&object.manifest, &ctx.apply).await {
+            Ok(_) => ResourceResult {
+                key,
+                status: SyncStatusCode::Synced,
+                health: None,
+                action: Action::Configured,
+                message: None,
+                diff: Some(comparison.diff),
+            },
+            Err(e) => fail(e.message),
+        }
+    }
+
+    /// Compare mode: every desired object against the cluster, plus what a
+    /// prune would delete.
+    async fn compare_all(
+        &self,
+        ctx: &Ctx<'_>,
+        steps: &[KeyedStep],
+        request: &SyncRequest,
+        desired: &[ObjectKey],
+        outcome: &mut Outcome,
+    ) {
+        let objects: Vec<&Keyed> = steps
+            .iter()
+            .filter(|s| !s.step.hook)
+            .flat_map(|s| s.objects.iter())
+            .collect();
+        let mut results: Vec<(usize, ResourceResult)> =
+            stream::iter(objects.into_iter().enumerate())
+                .map(|(i, o)| async move { (i, self.reconcile(ctx, o, false).await) })
+                .buffer_unordered(self.options.concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        outcome.resources = results.into_iter().map(|(_, r)| r).collect();
+        let name = ctx.apply.application;
+        for key in prune::candidates(&request.previous, desired) {
+            if let Ok(Some(live)) = self.applier.get(&key).await
+                && let Ok(live) = serde_json::to_value(&live)
+                && prune::verdict(&live, name) == prune::Verdict::Prune
+            {
+                outcome.resources.push(ResourceResult {
+                    key,
+                    status: SyncStatusCode::OutOfSync,
+                    health: None,
+                    action: Action::RequiresPruning,
+                    message: Some("no longer in the source".into()),
+                    diff: None,
+                });
+            }
+        }
+        let differs = outcome
+            .resources
+            .iter()
+            .any(|r| r.status != SyncStatusCode::Synced);
+        outcome.sync_status = if differs {
+            SyncStatusCode::OutOfSync
+        } else {
+            SyncStatusCode::Synced
+        };
+        outcome.inventory = request.previous.clone();
+        let out_of_sync = outcome
+            .resources
+            .iter()
+            .filter(|r| r.status != SyncStatusCode::Synced)
+            .count();
+        outcome.message = format!(
+            "{out_of_sync} of {} objects out of sync",
+            outcome.resources.len()
+        );
+        info!(
+            out_of_sync,
+            objects = outcome.resources.len(),
+            "diff.computed"
+        );
+    }
+
+    /// Deletes what the previous inventory has and the new render lacks, when
+    /// allowed; records what stays and why. Sets the outcome's inventory.
+    async fn prune_into(
+        &self,
+        app: &str,
+        request: &SyncRequest,
+        desired: &[ObjectKey],
+        outcome: &mut Outcome,
+    ) {
+        let mut inventory = desired.to_vec();
+        let mut pruned = 0;
+        for key in prune::candidates(&request.previous, desired) {
+            let live = match self.applier.get(&key).await {
+                Ok(Some(live)) => live,
+                // Gone already, or its kind is gone: nothing left to own.
+                Ok(None) => continue,
+                Err(e) => {
+                    inventory.push(key.clone());
+                    outcome
+                        .resources
+                        .push(result(&key, Action::Failed, Some(e)));
+                    continue;
+                }
+            };
+            let live = serde_json::to_value(&live).unwrap_or_default();
+            match prune::verdict(&live, app) {
+                prune::Verdict::NotOurs => {
+                    outcome.resources.push(result(
+                        &key,
+                        Action::NotOurs,
+                        Some("not labelled as this Application's; left alone".into()),
+                    ));
+                }
+                prune::Verdict::Disabled => {
+                    outcome.resources.push(result(
+                        &key,
+                        Action::PruneDisabled,
+                        Some("pruning disabled by annotation; left alone".into()),
+                    ));
+                }
+                prune::Verdict::Prune if !request.prune => {
+                    inventory.push(key.clone());
+                    outcome.resources.push(ResourceResult {
+                        status: SyncStatusCode::OutOfSync,
+                        ..result(
+                            &key,
+                            Action::RequiresPruning,
+                            Some("no longer in the source; pruning is off".into()),
+                        )
+                    });
+                }
+                prune::Verdict::Prune => match self.applier.delete(&key).await {
+                    Ok(_) => {
+                        pruned += 1;
+                        outcome.resources.push(result(&key, Action::Pruned, None));
+                    }
+                    Err(e) => {
+                        inventory.push(key.clone());
+                        outcome
+                            .resources
+                            .push(result(&key, Action::Failed, Some(e)));
+                    }
+                },
+            }
+        }
+        info!(pruned, "prune.completed");
+        outcome.inventory = inventory;
+    }
+
+    /// Hooks: each recreated per its delete policy, applied, and waited for.
+    async fn run_hooks(&self, ctx: &Ctx<'_>, hooks: &[Keyed]) -> Vec<ResourceResult> {
+        let mut out = Vec::new();
+        for hook in hooks {
+            let policies = hook_delete_policies(&hook.manifest.object);
+            if policies.contains(&"BeforeHookCreation")
+                && let Err(e) = self.delete_and_wait(&hook.key).await
+            {
+                out.push(result(&hook.key, Action::Failed, Some(e)));
+                return out;
+            }
+            if let Err(e) = self.applier.apply(&hook.manifest, &ctx.apply).await {
+                out.push(result(&hook.key, Action::Failed, Some(e.message)));
+                return out;
+            }
+            let keys = [hook.key.clone()];
+            let health = wait::healthy(&self.applier, &keys, self.options.health_timeout).await;
+            let problem = wait::problem(&keys, &health);
+            let succeeded = problem.is_none();
+            let delete = (succeeded && policies.contains(&"HookSucceeded"))
+                || (!succeeded && policies.contains(&"HookFailed"));
+            if delete && let Err(e) = self.applier.delete(&hook.key).await {
+                warn!(hook = %hook.key, error = %e, "hook.delete_failed");
+            }
+            match problem {
+                None => out.push(ResourceResult {
+                    health: health.into_iter().next(),
+                    status: SyncStatusCode::Synced,
+                    ..result(&hook.key, Action::HookRan, None)
+                }),
+                Some(p) => {
+                    out.push(result(
+                        &hook.key,
+                        Action::Failed,
+                        Some(format!("hook failed: {p}")),
+                    ));
+                    return out;
+                }
+            }
+        }
+        out
+    }
+
+    async fn run_sync_fail_hooks(&self, ctx: &Ctx<'_>, steps: &[KeyedStep], outcome: &mut Outcome) {
+        for keyed in steps.iter().filter(|s| s.step.phase == Phase::SyncFail) {
+            let results = self.run_hooks(ctx, &keyed.objects).await;
+            outcome.resources.extend(results);
+        }
+    }
+
+    async fn delete_and_wait(&self, key: &ObjectKey) -> Result<(), String> {
+        if !self.applier.delete(key).await? {
+            return Ok(());
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.applier.get(key).await?.is_some() {
+            if Instant::now() > deadline {
+                return Err(format!("{key}: previous hook not deleted within 60s"));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    }
+
+    async fn wait_crds(&self, crds: &[Keyed]) -> Result<(), String> {
+        for crd in crds {
+            self.applier
+                .wait_established(&crd.key.name, Duration::from_secs(60))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `CreateNamespace=true`: the destination namespace, server-side applied
+    /// without the tracking label, so no prune or deletion ever removes it.
+    async fn create_namespace(&self, namespace: &str) -> Result<(), String> {
+        let api: Api<Namespace> = Api::all(self.applier.client().clone());
+        let object = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace},
+        });
+        api.patch(
+            namespace,
+            &PatchParams::apply(FIELD_MANAGER),
+            &Patch::Apply(&object),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("creating Namespace {namespace}: {}", api_message(e)))
+    }
+}
+
+/// What the steps of one sync share.
+struct Ctx<'a> {
+    apply: ApplyOptions<'a>,
+    ignore: &'a [ResourceIgnoreDifferences],
+}
+
+/// `a` and whatever of `b` it lacks.
+fn union(a: &[ObjectKey], b: &[ObjectKey]) -> Vec<ObjectKey> {
+    let mut out = a.to_vec();
+    for k in b {
+        if !out.iter().any(|p| p.same_object(k)) {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
+fn result(key: &ObjectKey, action: Action, message: Option<String>) -> ResourceResult {
+    ResourceResult {
+        key: key.clone(),
+        status: SyncStatusCode::Synced,
+        health: None,
+        action,
+        message,
+        diff: None,
+    }
+}
+
+/// The destination namespace: the one named, else the Application's own.
+pub fn destination_namespace(app: &Application) -> String {
+    app.spec
+        .destination
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| app.metadata.namespace.clone())
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// skiff deploys to the cluster it runs in; any other server is refused.
+fn check_destination(app: &Application) -> Result<(), Refusal> {
+    let d = &app.spec.destination;
+    if let Some(server) = d.server.as_deref().filter(|s| !s.is_empty())
+        && server != "https://kubernetes.default.svc"
+    {
+        return Err(Refusal::permanent(
+            "validate",
+            format!(
+                "spec.destination.server {server:?}: skiff deploys only to the cluster it runs in (https://kubernetes.default.svc)"
+            ),
+        ));
+    }
+    if let Some(name) = d.name.as_deref().filter(|s| !s.is_empty())
+        && name != "in-cluster"
+    {
+        return Err(Refusal::permanent(
+            "validate",
+            format!("spec.destination.name {name:?}: only in-cluster is served"),
+        ));
+    }
+    Ok(())
+}
+
+/// Delete policies of a hook, in Argo CD's names; Argo CD's default is
+/// BeforeHookCreation.
+fn hook_delete_policies(object: &serde_json::Value) -> Vec<&'static str> {
+    let annotations = &object["metadata"]["annotations"];
+    let mut out = Vec::new();
+    for key in [
+        "skiff.dev/hook-delete-policy",
+        "argocd.argoproj.io/hook-delete-policy",
+        "helm.sh/hook-delete-policy",
+    ] {
+        for p in annotations[key].as_str().unwrap_or_default().split(',') {
+            match p.trim() {
+                "BeforeHookCreation" | "before-hook-creation" => out.push("BeforeHookCreation"),
+                "HookSucceeded" | "hook-succeeded" => out.push("HookSucceeded"),
+                "HookFailed" | "hook-failed" => out.push("HookFailed"),
+                _ => {}
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("BeforeHookCreation");
+    }
+    out
+}
+
+fn short(revision: &str) -> &str {
+    revision.get(..12).unwrap_or(revision)
+}
+
+fn is_transient_git_error(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "timed out",
+        "timeout",
+        "connection",
+        "network",
+        "resolve",
+        "temporarily",
+        "503",
+        "502",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+}
+
+fn is_transient_api_error(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "(500 ",
+        "(502 ",
+        "(503 ",
+        "(504 ",
+        "(429 ",
+        "timed out",
+        "timeout",
+        "connection",
+        "not become healthy",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+}
+
+/// `.Capabilities` from the API server: its version and every served
+/// group/version and group/version/kind.
+async fn discover_capabilities(client: &Client) -> skiff_helm::Capabilities {
+    let mut caps = skiff_helm::Capabilities::default();
+    if let Ok(info) = client.apiserver_version().await
+        && let Ok(v) = skiff_helm::Capabilities::parse_kube_version(&info.git_version)
+    {
+        caps.kube_version = v;
+    }
+    match kube::discovery::Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+    {
+        Ok(discovery) => {
+            for group in discovery.groups() {
+                for version in group.versions() {
+                    let gv = if group.name().is_empty() {
+                        version.to_owned()
+                    } else {
+                        format!("{}/{version}", group.name())
+                    };
+                    for (resource, _) in group.versioned_resources(version) {
+                        caps.api_versions.push(format!("{gv}/{}", resource.kind));
+                    }
+                    caps.api_versions.push(gv);
+                }
+            }
+            caps.api_versions.sort();
+            caps.api_versions.dedup();
+        }
+        Err(e) => warn!(error = %e, "capabilities.discovery_failed"),
+    }
+    caps
+}

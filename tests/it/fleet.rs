@@ -1,0 +1,213 @@
+//! Shared test scaffolding for sync tests: a real Git repository on disk
+//! (served over `file://`), Applications pointing at it, an engine, and the
+//! skiff CRDs installed once per control plane.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::{Api, Client, CustomResourceExt};
+use skiff::api::{AppProject, Application};
+use skiff::source::git::GitCache;
+use skiff::sync::{Engine, EngineOptions, Mode, Outcome, SyncRequest, Trigger, record};
+
+/// A Git repository in a scratch folder, one per test.
+pub struct GitRepo {
+    pub dir: PathBuf,
+}
+
+impl GitRepo {
+    pub fn new(name: &str) -> GitRepo {
+        let dir = scratch(name).join("origin");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let repo = GitRepo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.display())
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&self.dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    pub fn write(&self, path: &str, content: &str) -> &Self {
+        let file = self.dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(file, content).expect("write");
+        self
+    }
+
+    pub fn remove(&self, path: &str) -> &Self {
+        std::fs::remove_file(self.dir.join(path)).expect("remove");
+        self
+    }
+
+    /// Commits everything and returns the commit SHA.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+/// A fresh folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("skiff-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+/// An Application named `name` in `namespace`, deploying `path` of `repo` to
+/// `namespace`, with `extra` merged into its spec (JSON).
+pub fn application(
+    name: &str,
+    namespace: &str,
+    repo: &str,
+    path: &str,
+    extra: serde_json::Value,
+) -> Application {
+    let mut spec = serde_json::json!({
+        "source": {"repoURL": repo, "path": path, "targetRevision": "main"},
+        "destination": {"namespace": namespace},
+    });
+    merge(&mut spec, extra);
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "skiff.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }))
+    .expect("a valid Application")
+}
+
+fn merge(base: &mut serde_json::Value, extra: serde_json::Value) {
+    match (base, extra) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(e)) => {
+            for (k, v) in e {
+                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, e) => *b = e,
+    }
+}
+
+/// An engine with its own Git cache, not waiting for health unless asked.
+pub fn engine(client: &Client, name: &str, wait: bool) -> Engine {
+    let cache = GitCache::new(
+        scratch(&format!("{name}-cache")),
+        std::time::Duration::from_secs(30),
+    )
+    .expect("git cache");
+    Engine::new(
+        client.clone(),
+        Arc::new(cache),
+        EngineOptions {
+            wait,
+            health_timeout: std::time::Duration::from_secs(60),
+            ..EngineOptions::default()
+        },
+    )
+}
+
+/// A sync request that applies, prunes when `prune`, and starts from `previous`.
+pub fn apply_request(previous: &Outcome, prune: bool) -> SyncRequest {
+    SyncRequest {
+        revision: None,
+        trigger: Trigger::Manual,
+        mode: Mode::Apply,
+        prune,
+        previous: previous.inventory.clone(),
+    }
+}
+
+/// The first sync's request: nothing applied before.
+pub fn first_request() -> SyncRequest {
+    SyncRequest {
+        revision: None,
+        trigger: Trigger::Manual,
+        mode: Mode::Apply,
+        prune: true,
+        previous: Vec::new(),
+    }
+}
+
+/// Installs skiff's CRDs into the control plane `client` talks to (idempotent).
+pub async fn install_crds(client: &Client) {
+    {
+        let api = Api::<CustomResourceDefinition>::all(client.clone());
+        for crd in [Application::crd(), AppProject::crd()] {
+            let name = crd.metadata.name.clone().expect("name");
+            api.patch(
+                &name,
+                &PatchParams::apply("skiff-tests").force(),
+                &Patch::Apply(&crd),
+            )
+            .await
+            .expect("apply CRD");
+            tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                await_condition(api.clone(), &name, conditions::is_crd_established()),
+            )
+            .await
+            .expect("CRD established in time")
+            .expect("watch CRD");
+        }
+    }
+}
+
+/// Creates `app` in the cluster and returns it as stored.
+pub async fn create_app(client: &Client, app: &Application) -> Application {
+    install_crds(client).await;
+    let ns = app.metadata.namespace.clone().expect("namespace");
+    let api: Api<Application> = Api::namespaced(client.clone(), &ns);
+    let name = app.metadata.name.clone().expect("name");
+    api.patch(
+        &name,
+        &PatchParams::apply("skiff-tests"),
+        &Patch::Apply(app),
+    )
+    .await
+    .expect("create Application")
+}
+
+/// Records `outcome` in the Application's status and returns it re-read.
+pub async fn record_outcome(client: &Client, app: &Application, outcome: &Outcome) -> Application {
+    let status = record::next_status(app, outcome, Mode::Apply, &record::Extra::default());
+    record::write(client, app, &status)
+        .await
+        .expect("status written")
+}
+
+/// A ConfigMap manifest as YAML.
+pub fn config_map(name: &str, data: &[(&str, &str)]) -> String {
+    let mut out = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    if !data.is_empty() {
+        out.push_str("data:\n");
+    }
+    for (k, v) in data {
+        out.push_str(&format!("  {k}: \"{v}\"\n"));
+    }
+    out
+}
