@@ -134,22 +134,20 @@ async fn current_health(client: &kube::Client, object: &ObjectToWatch) -> Health
         Some(ns) => Api::namespaced_with(client.clone(), ns, &object.resource),
         None => Api::all_with(client.clone(), &object.resource),
     };
+    let what = match &object.namespace {
+        Some(ns) => format!("{} {ns}/{}", object.resource.kind, object.name),
+        None => format!("{} {}", object.resource.kind, object.name),
+    };
     match api.get_opt(&object.name).await {
         Ok(Some(live)) => match serde_json::to_value(&live) {
             Ok(json) => assess(&json),
             Err(e) => status(
                 HealthStatusCode::Unknown,
-                format!("cannot read {} {}: {e}", object.resource.kind, object.name),
+                format!("cannot read {what}: {e}"),
             ),
         },
-        Ok(None) => status(
-            HealthStatusCode::Missing,
-            format!("{} {} does not exist", object.resource.kind, object.name),
-        ),
-        Err(e) => status(
-            HealthStatusCode::Unknown,
-            format!("cannot get {} {}: {e}", object.resource.kind, object.name),
-        ),
+        Ok(None) => status(HealthStatusCode::Missing, format!("{what} does not exist")),
+        Err(e) => status(HealthStatusCode::Unknown, format!("cannot get {what}: {e}")),
     }
 }
 
@@ -211,6 +209,11 @@ impl<'a> Obj<'a> {
 
     fn name(self) -> &'a str {
         self.str("/metadata/name").unwrap_or("")
+    }
+
+    /// The `name` field of a container status (not `metadata.name`).
+    fn name_field(self) -> &'a str {
+        self.str("/name").unwrap_or("")
     }
 
     fn generation(self) -> i64 {
@@ -506,13 +509,6 @@ fn pod(o: Obj) -> HealthStatus {
         // Pods with a finite life are done only when they have succeeded.
         "Running" => progressing(message),
         _ => status(HealthStatusCode::Unknown, message),
-    }
-}
-
-impl<'a> Obj<'a> {
-    /// The `name` field of a container status (not `metadata.name`).
-    fn name_field(self) -> &'a str {
-        self.str("/name").unwrap_or("")
     }
 }
 
