@@ -1,7 +1,10 @@
 //! Applying rendered manifests to the cluster: `plan` (pure) orders objects
-//! into the steps of a sync; `ssa` server-side applies them; `object` names
+//! into the steps of a sync; `ssa` server-side applies them; `diff` and
+//! `health` judge the result; `object` names
 //! what the inventory records.
 
+pub mod diff;
+pub mod health;
 pub mod object;
 pub mod plan;
 pub mod ssa;
