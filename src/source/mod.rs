@@ -2,3 +2,4 @@
 //! repositories come later). Nothing here renders or talks to the cluster.
 
 pub mod git;
+pub mod helm_repo;
