@@ -8,6 +8,7 @@ mod collector;
 mod crd;
 mod deployment;
 mod git_source;
+mod helm_repo;
 mod render_cli;
 mod render_directory;
 mod render_helm;
