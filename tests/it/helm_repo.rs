@@ -109,12 +109,18 @@ impl Server {
 
     /// How many GETs of `path` the server answered with `status`.
     fn served(&self, path: &str, status: u16) -> usize {
-        let wanted = format!("GET {path} {status}");
+        self.requests(path, status).len()
+    }
+
+    /// Whether each GET of `path` answered with `status` carried credentials.
+    fn requests(&self, path: &str, status: u16) -> Vec<bool> {
+        let wanted = format!("GET {path} {status} ");
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .filter(|line| *line == wanted)
-            .count()
+            .filter_map(|line| line.strip_prefix(&wanted))
+            .map(|sent| sent == "credentials")
+            .collect()
     }
 }
 
@@ -279,7 +285,7 @@ async fn basic_auth_is_sent_and_the_password_never_shows() {
         .await
         .expect("fetch with the right credentials");
     assert_eq!(fetched.version, "1.0.0");
-    assert_eq!(server.served("/demo-1.0.0.tgz", 200), 1);
+    assert_eq!(server.requests("/demo-1.0.0.tgz", 200), [true]);
 
     let wrong_password = "wr0ng-Pa55";
     let bad = RepoAuth::Basic {
@@ -532,5 +538,36 @@ async fn https_repositories_are_verified_against_the_trust_store() {
     assert!(matches!(err, HelmRepoError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().contains("certificate"), "{err}");
     assert_eq!(server.served("/index.yaml", 200), 0);
+    std::fs::remove_dir_all(&root).expect("cleanup");
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_to_archives_on_another_host() {
+    let root = scratch("origin");
+    let charts = chart_repo(&root);
+    // The archives live on a second server (a CDN); the index, on a private one,
+    // points at them with absolute URLs.
+    let cdn = Server::start(&charts, root.join("cdn.log"), &[]);
+    let private = root.join("private");
+    std::fs::create_dir_all(&private).expect("mkdir");
+    helm(&root, &charts, &["repo", "index", ".", "--url", &cdn.url]);
+    std::fs::rename(charts.join("index.yaml"), private.join("index.yaml")).expect("move");
+    let server = Server::start(
+        &private,
+        root.join("private.log"),
+        &["--user", "deployer", "--password", "pa55"],
+    );
+    let auth = RepoAuth::Basic {
+        username: "deployer".into(),
+        password: "pa55".into(),
+    };
+    let cache = HelmRepoCache::new(root.join("cache"), Duration::from_secs(30));
+    let fetched = cache
+        .fetch_chart(&server.url, "demo", Some("1.2.3"), Some(&auth))
+        .await
+        .expect("fetch");
+    assert_eq!(fetched.digest, sha256_of(&charts.join("demo-1.2.3.tgz")));
+    assert_eq!(server.requests("/index.yaml", 200), [true]);
+    assert_eq!(cdn.requests("/demo-1.2.3.tgz", 200), [false]);
     std::fs::remove_dir_all(&root).expect("cleanup");
 }

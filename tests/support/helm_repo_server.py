@@ -3,8 +3,9 @@
 
 usage: helm_repo_server.py ROOT PORT LOG [--user U --password P] [--cert C --key K]
 Serves the files under ROOT (index.yaml and chart archives) on 127.0.0.1:PORT
-until killed. Every request is appended to LOG as "METHOD PATH STATUS", so a
-test can count downloads. With --user and --password, requests without those
+until killed. Every request is appended to LOG as "METHOD PATH STATUS SENT", so a
+test can count downloads, followed by "credentials" when the request carried an
+Authorization header and "-" when not. With --user and --password, requests without those
 basic credentials get 401 with a Basic challenge, as a private chart repository
 answers. With --cert and --key (PEM), it speaks HTTPS.
 """
@@ -37,7 +38,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def log_request(self, code="-", size="-"):
         with log_lock, open(args.log, "a", encoding="utf-8") as f:
-            f.write(f"{self.command} {self.path} {int(code)}\n")
+            sent = "credentials" if self.headers.get("Authorization") else "-"
+            f.write(f"{self.command} {self.path} {int(code)} {sent}\n")
 
     def do_GET(self):
         if expected is not None and self.headers.get("Authorization") != expected:
