@@ -11,6 +11,7 @@ mod diff;
 mod fleet;
 mod git_source;
 mod health;
+mod helm_repo;
 mod render_cli;
 mod render_directory;
 mod render_helm;

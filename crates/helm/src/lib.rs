@@ -35,6 +35,16 @@ pub fn load(path: &std::path::Path) -> Result<Chart, Error> {
     chart::load(path)
 }
 
+/// Whether `version` satisfies `constraint`, read the way Helm reads chart
+/// version ranges and `semverCompare` (Masterminds/semver): `||` alternatives
+/// of comma- or space-separated comparisons, `~`, `^`, `x`/`*` wildcards and
+/// hyphen ranges. A pre-release version only satisfies a comparison that
+/// itself carries a pre-release (`>=1.0.0-0`), so `*` means "any stable".
+/// Errors when `version` is not a semantic version or `constraint` cannot be read.
+pub fn version_matches(constraint: &str, version: &str) -> Result<bool, String> {
+    funcs::semver::check_constraint(constraint, version)
+}
+
 /// Builds a chart from in-memory files (paths relative to the chart root,
 /// subcharts under `charts/`), as the loader does after reading them.
 pub fn load_files(files: Vec<ChartFile>) -> Result<Chart, Error> {

@@ -197,7 +197,7 @@ pub fn constraint_matches(constraint: &str, version: &str) -> bool {
     check_constraint(constraint, version).unwrap_or(false)
 }
 
-fn check_constraint(constraint: &str, version: &str) -> Result<bool, String> {
+pub(crate) fn check_constraint(constraint: &str, version: &str) -> Result<bool, String> {
     let ver = Version::parse(version).ok_or_else(|| "Invalid Semantic Version".to_string())?;
     for alt in constraint.split("||") {
         let mut ok = true;
