@@ -115,7 +115,13 @@ pub fn render_source(
     source: &ApplicationSource,
     target: &Target<'_>,
 ) -> Result<Vec<Manifest>, RenderError> {
-    match detect(dir, source)? {
+    // A chart from a Helm repository arrives as its archive.
+    let kind = if source.chart.is_some() {
+        Kind::Helm
+    } else {
+        detect(dir, source)?
+    };
+    match kind {
         Kind::Directory => directory::render(dir, &source.directory.clone().unwrap_or_default()),
         Kind::Kustomize => kustomize::render(repo_root, dir),
         Kind::Helm => {

@@ -190,6 +190,17 @@ pub enum HelmRepoError {
     },
 }
 
+impl HelmRepoError {
+    /// Whether trying again later may help (network trouble, server errors).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HelmRepoError::Unreachable { .. } => true,
+            HelmRepoError::Http { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for HelmRepoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -6,7 +6,6 @@
 //! apply succeeded, and nothing is pruned unless every object applied: a bad
 //! commit never changes the cluster and never deletes what it forgot to render.
 
-pub mod compare;
 pub mod project;
 pub mod prune;
 pub mod record;
@@ -29,12 +28,13 @@ use crate::api::{
     AppProject, Application, HealthStatus, HealthStatusCode, ResourceIgnoreDifferences,
     SyncStatusCode,
 };
-use crate::apply::ObjectKey;
 use crate::apply::plan::{Group, Phase, plan};
 use crate::apply::ssa::{Applier, ApplyOptions, FIELD_MANAGER, api_message};
+use crate::apply::{ObjectKey, diff};
 use crate::render::{Target, render_source};
 use crate::source::credentials;
 use crate::source::git::{GitCache, path_in, redact};
+use crate::source::helm_repo::{HelmRepoCache, RepoAuth};
 use validate::{Keyed, KeyedStep, inventory_keys, key_steps};
 
 /// Why a sync was started; recorded on its span.
@@ -194,6 +194,8 @@ pub struct EngineOptions {
     /// Where the agent keeps repository credentials Secrets (`None`: the
     /// Application's namespace).
     pub credentials_namespace: Option<String>,
+    /// Where chart archives from Helm repositories are cached.
+    pub chart_cache: Option<PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -204,6 +206,7 @@ impl Default for EngineOptions {
             wait: true,
             git_timeout: Duration::from_secs(60),
             credentials_namespace: None,
+            chart_cache: None,
         }
     }
 }
@@ -212,6 +215,7 @@ impl Default for EngineOptions {
 pub struct Engine {
     applier: Applier,
     git: Arc<GitCache>,
+    charts: HelmRepoCache,
     options: EngineOptions,
     capabilities: tokio::sync::Mutex<Option<(Instant, Arc<skiff_helm::Capabilities>)>>,
 }
@@ -250,8 +254,13 @@ struct Rendered {
 impl Engine {
     /// An engine applying through `client`, with Git checkouts cached in `git`.
     pub fn new(client: Client, git: Arc<GitCache>, options: EngineOptions) -> Engine {
+        let chart_cache = options
+            .chart_cache
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("skiff-charts"));
         Engine {
             applier: Applier::new(client),
+            charts: HelmRepoCache::new(chart_cache, options.git_timeout),
             git,
             options,
             capabilities: tokio::sync::Mutex::new(None),
@@ -406,12 +415,6 @@ impl Engine {
         app_namespace: &str,
     ) -> Result<(PathBuf, PathBuf, String), Refusal> {
         let source = &app.spec.source;
-        if source.chart.is_some() {
-            return Err(Refusal::permanent(
-                "fetch",
-                "spec.source.chart: charts from Helm repositories are not supported yet",
-            ));
-        }
         let secrets_namespace = self
             .options
             .credentials_namespace
@@ -433,6 +436,9 @@ impl Engine {
             .clone()
             .or_else(|| source.target_revision.clone())
             .unwrap_or_default();
+        if let Some(chart) = &source.chart {
+            return self.fetch_chart(source, chart, &revision, creds).await;
+        }
         let git = self.git.clone();
         let url = source.repo_url.clone();
         let checkout =
@@ -447,6 +453,48 @@ impl Engine {
         let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
             .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
         Ok((checkout.dir.clone(), dir, checkout.commit.clone()))
+    }
+
+    /// A chart from a Helm repository: the archive is the source folder.
+    async fn fetch_chart(
+        &self,
+        source: &crate::api::ApplicationSource,
+        chart: &str,
+        version: &str,
+        creds: Option<crate::source::git::GitCredentials>,
+    ) -> Result<(PathBuf, PathBuf, String), Refusal> {
+        if source.helm.as_ref().is_some_and(|h| !h.value_files.is_empty()) {
+            return Err(Refusal::permanent(
+                "fetch",
+                "spec.source.helm.valueFiles: not available for a chart from a Helm repository (use values or valuesObject)",
+            ));
+        }
+        let auth = match creds {
+            Some(crate::source::git::GitCredentials::Basic { username, password }) => {
+                Some(RepoAuth::Basic { username, password })
+            }
+            _ => None,
+        };
+        let fetched = self
+            .charts
+            .fetch_chart(
+                &source.repo_url,
+                chart,
+                Some(version).filter(|v| !v.is_empty()),
+                auth.as_ref(),
+            )
+            .await
+            .map_err(|e| Refusal {
+                step: "fetch",
+                retryable: e.is_transient(),
+                message: e.to_string(),
+            })?;
+        let root = fetched
+            .archive
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        Ok((root, fetched.archive, fetched.version))
     }
 
     /// The Application's project, or `None` for the implicit default project.
@@ -671,7 +719,7 @@ impl Engine {
                     r.health = Some(health.clone());
                 }
             }
-            outcome.health = wait::aggregate(&healths);
+            outcome.health = crate::apply::health::aggregate(&healths);
             match wait::problem(&desired, &healths) {
                 None => info!("health.ready"),
                 Some(problem) => {
@@ -749,7 +797,7 @@ impl Engine {
             Err(e) => return fail(e),
         };
         let Some(live) = live else {
-            let diff = compare::describe_new(&object.manifest.object);
+            let diff = diff::compare(&object.manifest.object, None, ctx.ignore).diff;
             if !apply {
                 return ResourceResult {
                     key,
@@ -775,8 +823,12 @@ impl Engine {
                 Err(e) => fail(e.message),
             };
         };
+        // Forced, so that fields another manager took over still show as
+        // drift rather than failing the comparison; the real apply below is
+        // forced only by the sync option, so it reports them as conflicts.
         let dry = ApplyOptions {
             dry_run: true,
+            force: true,
             ..ctx.apply.clone()
         };
         let would_be = match self.applier.apply(&object.manifest, &dry).await {
@@ -788,7 +840,7 @@ impl Engine {
         else {
             return fail("cannot encode the object as JSON".into());
         };
-        let comparison = compare::compare(&would_be, Some(&live), ctx.ignore);
+        let comparison = diff::compare(&would_be, Some(&live), ctx.ignore);
         if comparison.status == SyncStatusCode::Synced {
             return ResourceResult {
                 key,

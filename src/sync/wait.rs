@@ -1,31 +1,43 @@
-//! Waiting for objects to become healthy. Interim: existence only; replaced
-//! by `apply::health`.
+//! Waiting for the objects of a sync to become healthy, by key.
 
 use std::time::Duration;
 
 use crate::api::{HealthStatus, HealthStatusCode};
 use crate::apply::ObjectKey;
+use crate::apply::health::{ObjectToWatch, wait_healthy};
 use crate::apply::ssa::Applier;
 
-/// Polls until every object is healthy, one is degraded, or `timeout` passes.
+/// Polls until every object is healthy, one is degraded, or `timeout`
+/// passes; the last health of each, in the order of `keys`.
 pub async fn healthy(
     applier: &Applier,
     keys: &[ObjectKey],
-    _timeout: Duration,
+    timeout: Duration,
 ) -> Vec<HealthStatus> {
-    let mut out = Vec::new();
-    for key in keys {
-        let status = match applier.get(key).await {
-            Ok(Some(_)) => HealthStatusCode::Healthy,
-            Ok(None) => HealthStatusCode::Missing,
-            Err(_) => HealthStatusCode::Unknown,
-        };
-        out.push(HealthStatus {
-            status,
-            message: None,
-        });
+    let mut watch = Vec::with_capacity(keys.len());
+    let mut unresolved = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        match applier.api_resource(&key.gvk()).await {
+            Ok(resource) => watch.push(ObjectToWatch {
+                resource,
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+            }),
+            Err(e) => unresolved.push((i, e)),
+        }
     }
-    out
+    let mut healths = wait_healthy(applier.client(), &watch, timeout).await;
+    // A kind the server no longer serves cannot be healthy.
+    for (i, message) in unresolved {
+        healths.insert(
+            i,
+            HealthStatus {
+                status: HealthStatusCode::Unknown,
+                message: Some(message),
+            },
+        );
+    }
+    healths
 }
 
 /// The first object that is not healthy, described.
@@ -42,16 +54,4 @@ pub fn problem(keys: &[ObjectKey], healths: &[HealthStatus]) -> Option<String> {
             )
         })
     })
-}
-
-/// The Application's health: the worst of its objects'.
-pub fn aggregate(healths: &[HealthStatus]) -> HealthStatus {
-    healths
-        .iter()
-        .find(|h| h.status != HealthStatusCode::Healthy)
-        .cloned()
-        .unwrap_or(HealthStatus {
-            status: HealthStatusCode::Healthy,
-            message: None,
-        })
 }
