@@ -463,7 +463,11 @@ impl Engine {
         version: &str,
         creds: Option<crate::source::git::GitCredentials>,
     ) -> Result<(PathBuf, PathBuf, String), Refusal> {
-        if source.helm.as_ref().is_some_and(|h| !h.value_files.is_empty()) {
+        if source
+            .helm
+            .as_ref()
+            .is_some_and(|h| !h.value_files.is_empty())
+        {
             return Err(Refusal::permanent(
                 "fetch",
                 "spec.source.helm.valueFiles: not available for a chart from a Helm repository (use values or valuesObject)",

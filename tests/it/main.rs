@@ -17,3 +17,6 @@ mod render_directory;
 mod render_helm;
 mod ssa;
 mod sync_apply;
+mod sync_conflict;
+mod sync_order;
+mod sync_project;
