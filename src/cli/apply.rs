@@ -180,16 +180,21 @@ async fn load(
             .get_or_insert_with(|| namespace.to_owned())
             .clone();
         let api: Api<Application> = Api::namespaced(client.clone(), &ns);
-        let live = api
-            .get_opt(&name_of(&app))
-            .await
-            .map_err(|e| format!("reading Application {ns}/{}: {e}", name_of(&app)))?;
+        let live = match api.get_opt(&name_of(&app)).await {
+            Ok(live) => live,
+            // The CRD is not installed: no Application is in the cluster.
+            Err(kube::Error::Api(status)) if status.code == 404 => None,
+            Err(e) => return Err(format!("reading Application {ns}/{}: {e}", name_of(&app))),
+        };
         return Ok((app, live));
     }
     let api: Api<Application> = Api::namespaced(client.clone(), namespace);
     match api.get_opt(arg).await {
         Ok(Some(app)) => Ok((app.clone(), Some(app))),
         Ok(None) => Err(format!(
+            "{arg}: no such file, and no Application {namespace}/{arg} in the cluster"
+        )),
+        Err(kube::Error::Api(status)) if status.code == 404 => Err(format!(
             "{arg}: no such file, and no Application {namespace}/{arg} in the cluster"
         )),
         Err(e) => Err(format!("reading Application {namespace}/{arg}: {e}")),

@@ -4,6 +4,7 @@
 mod api;
 mod apply;
 mod cli;
+mod cli_apply;
 mod collector;
 mod crd;
 mod deployment;
@@ -18,5 +19,6 @@ mod render_helm;
 mod ssa;
 mod sync_apply;
 mod sync_conflict;
+mod sync_health;
 mod sync_order;
 mod sync_project;
