@@ -643,6 +643,11 @@ impl Engine {
                 .map(|r| format!("{}: {}", r.key, r.message.as_deref().unwrap_or("failed")))
                 .collect();
             span.in_scope(|| {
+                let differing = results
+                    .iter()
+                    .filter(|r| !matches!(r.action, Action::Unchanged))
+                    .count();
+                info!(wave = step.wave, out_of_sync = differing, "diff.computed");
                 info!(
                     phase = ?step.phase,
                     wave = step.wave,

@@ -22,3 +22,4 @@ mod sync_conflict;
 mod sync_health;
 mod sync_order;
 mod sync_project;
+mod sync_trace;
