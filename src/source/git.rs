@@ -83,13 +83,22 @@ impl fmt::Display for GitError {
 
 impl std::error::Error for GitError {}
 
-/// The cache of mirrors and checkouts. Fetches of one URL are serialised, so
-/// Applications sharing a repository cause one fetch, not one each.
+/// The cache of mirrors and checkouts. Fetches of one URL are serialised,
+/// and a fetch that finished after a request began serves that request too,
+/// so Applications sharing a repository cause one fetch, not one each.
 #[derive(Debug)]
 pub struct GitCache {
     root: PathBuf,
     timeout: Duration,
-    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    locks: Mutex<HashMap<String, Arc<Mutex<Option<LastFetch>>>>>,
+    fetches: std::sync::atomic::AtomicU64,
+}
+
+/// What the last fetch of a URL saw, and when it finished.
+#[derive(Debug, Clone)]
+struct LastFetch {
+    at: Instant,
+    advertised: HashMap<String, Oid>,
 }
 
 impl GitCache {
@@ -103,6 +112,7 @@ impl GitCache {
             root,
             timeout,
             locks: Mutex::new(HashMap::new()),
+            fetches: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -113,6 +123,19 @@ impl GitCache {
         revision: &str,
         credentials: Option<&GitCredentials>,
     ) -> Result<Checkout, GitError> {
+        self.checkout_fresh_since(url, revision, credentials, Instant::now())
+    }
+
+    /// Like `checkout`, but a fetch of `url` that finished at or after `since`
+    /// is reused instead of fetching again: concurrent requests share one
+    /// fetch, and a poll may accept a fetch up to one interval old.
+    pub fn checkout_fresh_since(
+        &self,
+        url: &str,
+        revision: &str,
+        credentials: Option<&GitCredentials>,
+        since: Instant,
+    ) -> Result<Checkout, GitError> {
         let shown = redact(url);
         let err = |message: String| GitError {
             message: message.replace(url, &shown),
@@ -120,7 +143,7 @@ impl GitCache {
         };
         validate_url(url).map_err(err)?;
         let lock = self.lock_for(url);
-        let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = lock.lock().unwrap_or_else(|p| p.into_inner());
 
         let mirror = self.root.join("repos").join(digest(url));
         let repo = match Repository::open_bare(&mirror) {
@@ -128,7 +151,19 @@ impl GitCache {
             Err(_) => Repository::init_bare(&mirror)
                 .map_err(|e| err(format!("cannot create the mirror: {}", e.message())))?,
         };
-        let advertised = self.fetch(&repo, url, credentials).map_err(err)?;
+        let advertised = match last.as_ref() {
+            Some(fetched) if fetched.at >= since => fetched.advertised.clone(),
+            _ => {
+                let advertised = self.fetch(&repo, url, credentials).map_err(err)?;
+                self.fetches
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                *last = Some(LastFetch {
+                    at: Instant::now(),
+                    advertised: advertised.clone(),
+                });
+                advertised
+            }
+        };
         let oid = resolve(&repo, &advertised, revision).map_err(err)?;
         let dir = self.materialize(&repo, oid).map_err(err)?;
         Ok(Checkout {
@@ -137,7 +172,12 @@ impl GitCache {
         })
     }
 
-    fn lock_for(&self, url: &str) -> Arc<Mutex<()>> {
+    /// How many fetches this cache has made (for tests and metrics).
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn lock_for(&self, url: &str) -> Arc<Mutex<Option<LastFetch>>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(url.to_owned()).or_default().clone()
     }

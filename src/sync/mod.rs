@@ -196,6 +196,8 @@ pub struct EngineOptions {
     pub credentials_namespace: Option<String>,
     /// Where chart archives from Helm repositories are cached.
     pub chart_cache: Option<PathBuf>,
+    /// How old a Git fetch a poll may reuse (the agent sets its interval).
+    pub fetch_max_age: Duration,
 }
 
 impl Default for EngineOptions {
@@ -207,6 +209,7 @@ impl Default for EngineOptions {
             git_timeout: Duration::from_secs(60),
             credentials_namespace: None,
             chart_cache: None,
+            fetch_max_age: Duration::ZERO,
         }
     }
 }
@@ -439,17 +442,27 @@ impl Engine {
         if let Some(chart) = &source.chart {
             return self.fetch_chart(source, chart, &revision, creds).await;
         }
+        // Polls may reuse a recent fetch; a request from a person never does.
+        // Either way a fetch that finished after this sync began is shared.
+        let max_age = match request.trigger {
+            Trigger::Manual | Trigger::Annotation => Duration::ZERO,
+            Trigger::Poll | Trigger::SelfHeal | Trigger::Retry => self.options.fetch_max_age,
+        };
+        let since = Instant::now()
+            .checked_sub(max_age)
+            .unwrap_or_else(Instant::now);
         let git = self.git.clone();
         let url = source.repo_url.clone();
-        let checkout =
-            tokio::task::spawn_blocking(move || git.checkout(&url, &revision, creds.as_ref()))
-                .await
-                .map_err(|e| Refusal::permanent("fetch", format!("fetch crashed: {e}")))?
-                .map_err(|e| Refusal {
-                    step: "fetch",
-                    retryable: is_transient_git_error(&e.message),
-                    message: e.to_string(),
-                })?;
+        let checkout = tokio::task::spawn_blocking(move || {
+            git.checkout_fresh_since(&url, &revision, creds.as_ref(), since)
+        })
+        .await
+        .map_err(|e| Refusal::permanent("fetch", format!("fetch crashed: {e}")))?
+        .map_err(|e| Refusal {
+            step: "fetch",
+            retryable: is_transient_git_error(&e.message),
+            message: e.to_string(),
+        })?;
         let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
             .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
         Ok((checkout.dir.clone(), dir, checkout.commit.clone()))

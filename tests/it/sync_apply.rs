@@ -330,3 +330,63 @@ async fn recorded_app(ns: &skiff_testbed::TestNamespace) -> skiff::api::Applicat
         .await
         .expect("Application")
 }
+
+#[tokio::test]
+async fn applications_sharing_a_repository_share_one_fetch() {
+    let ns = ControlPlane::shared().namespace("sync-shared").await;
+    let repo = GitRepo::new("sync-shared");
+    for i in 0..4 {
+        repo.write(
+            &format!("app{i}/cm.yaml"),
+            &config_map(&format!("cm{i}"), &[]),
+        );
+    }
+    repo.commit("four apps");
+    let cache = std::sync::Arc::new(
+        skiff::source::git::GitCache::new(
+            crate::fleet::scratch("sync-shared-cache"),
+            std::time::Duration::from_secs(30),
+        )
+        .expect("cache"),
+    );
+    let engine = skiff::sync::Engine::new(
+        ns.client.clone(),
+        cache.clone(),
+        skiff::sync::EngineOptions {
+            wait: false,
+            fetch_max_age: std::time::Duration::from_secs(600),
+            ..skiff::sync::EngineOptions::default()
+        },
+    );
+    let apps: Vec<_> = (0..4)
+        .map(|i| {
+            application(
+                &format!("app{i}"),
+                &ns.name,
+                &repo.url(),
+                &format!("app{i}"),
+                json!({}),
+            )
+        })
+        .collect();
+    let poll = skiff::sync::SyncRequest {
+        trigger: skiff::sync::Trigger::Poll,
+        ..first_request()
+    };
+
+    let outcomes = futures::future::join_all(apps.iter().map(|a| engine.sync(a, &poll))).await;
+
+    for o in &outcomes {
+        assert_eq!(o.phase, OperationPhase::Succeeded, "{}", o.message);
+    }
+    assert_eq!(cache.fetch_count(), 1, "one fetch for four Applications");
+    // A person asking for a sync always gets a fresh fetch.
+    let manual = engine.sync(&apps[0], &first_request()).await;
+    assert_eq!(
+        manual.phase,
+        OperationPhase::Succeeded,
+        "{}",
+        manual.message
+    );
+    assert_eq!(cache.fetch_count(), 2);
+}
