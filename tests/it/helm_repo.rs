@@ -571,3 +571,76 @@ async fn credentials_are_not_sent_to_archives_on_another_host() {
     assert_eq!(cdn.requests("/demo-1.2.3.tgz", 200), [false]);
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
+
+#[tokio::test]
+async fn an_application_syncs_a_chart_from_a_private_repository() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::PostParams;
+
+    let (root, _repo, server, _cache) = setup("sync-chart", Some(("bob", "pa55word")));
+    let ns = skiff_testbed::ControlPlane::shared()
+        .namespace("helm-repo-sync")
+        .await;
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "charts", "labels": {"skiff.dev/secret-type": "repository"}},
+        "stringData": {"url": server.url, "username": "bob", "password": "pa55word"},
+    }))
+    .expect("secret");
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("credentials Secret");
+    let app: skiff::api::Application = serde_json::from_value(serde_json::json!({
+        "apiVersion": "skiff.dev/v1alpha1", "kind": "Application",
+        "metadata": {"name": "shop", "namespace": ns.name},
+        "spec": {
+            "source": {"repoURL": server.url, "chart": "demo", "targetRevision": "~1.2.0",
+                       "helm": {"valuesObject": {"replicaCount": 0}}},
+            "destination": {"namespace": ns.name},
+        },
+    }))
+    .expect("Application");
+    let engine = skiff::sync::Engine::new(
+        ns.client.clone(),
+        std::sync::Arc::new(
+            skiff::source::git::GitCache::new(root.join("git"), Duration::from_secs(30))
+                .expect("git cache"),
+        ),
+        skiff::sync::EngineOptions {
+            wait: false,
+            chart_cache: Some(root.join("charts")),
+            ..skiff::sync::EngineOptions::default()
+        },
+    );
+    let request = skiff::sync::SyncRequest {
+        revision: None,
+        trigger: skiff::sync::Trigger::Manual,
+        mode: skiff::sync::Mode::Apply,
+        prune: true,
+        previous: Vec::new(),
+    };
+
+    let outcome = engine.sync(&app, &request).await;
+
+    assert_eq!(
+        outcome.phase,
+        skiff::sync::OperationPhase::Succeeded,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(outcome.revision.as_deref(), Some("1.2.9"));
+    let deployment = ns
+        .api::<Deployment>()
+        .get("shop-demo")
+        .await
+        .expect("the chart's Deployment");
+    assert_eq!(deployment.spec.replicas, Some(0));
+    assert!(
+        outcome.inventory.iter().all(|k| k.kind != "Pod"),
+        "the chart's test hook is not applied: {:?}",
+        outcome.inventory
+    );
+    assert_eq!(server.served("/demo-1.2.9.tgz", 200), 1);
+}
