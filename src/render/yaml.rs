@@ -16,8 +16,10 @@ fn options() -> serde_saphyr::Options {
 /// order. `kind: List` objects are expanded into their items, as kubectl does.
 pub(super) fn manifests(rel: &Path, text: &str) -> Result<Vec<Manifest>, RenderError> {
     let docs: Vec<Spanned<serde_json::Value>> =
-        serde_saphyr::from_multiple_with_options(text, options())
-            .map_err(|e| RenderError::new(rel, None, format!("invalid YAML: {e}")))?;
+        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
+            let (line, message) = describe(&e);
+            RenderError::new(rel, line, format!("invalid YAML: {message}"))
+        })?;
     let mut out = Vec::new();
     for doc in docs {
         let line = doc.referenced.line();
@@ -69,4 +71,38 @@ fn push_object(
         object: serde_json::Value::Object(map),
     });
     Ok(())
+}
+
+/// The line and the cause of a YAML error, without the excerpt of the file
+/// the parser would print: that excerpt may hold a Secret's value, and errors
+/// end up in logs, events and status.
+pub(crate) fn describe(e: &serde_saphyr::Error) -> (Option<u64>, String) {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "line 7 column 11: cause"
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((position, cause)) = rest.split_once(": ")
+        && let Some((line, column)) = position.split_once(" column ")
+        && let Ok(line) = line.trim().parse::<u64>()
+    {
+        return (Some(line), format!("{cause} (column {})", column.trim()));
+    }
+    (None, first.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn yaml_errors_name_the_line_and_never_quote_the_file() {
+        let text =
+            "apiVersion: v1\nkind: Secret\nstringData:\n  password: hunter2 [x\n  other: x: y\n";
+        let err = super::manifests(Path::new("s.yaml"), text).expect_err("invalid");
+        let shown = err.to_string();
+        assert!(shown.starts_with("s.yaml:5: invalid YAML: "), "{shown}");
+        assert!(shown.contains("column"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
 }

@@ -20,6 +20,22 @@ fn options() -> serde_saphyr::Options {
 }
 
 /// Parses one YAML document into JSON-shaped data.
+/// A YAML error as go-yaml words it (`yaml: line N: cause`), without the
+/// excerpt of the input the parser would add: values files hold secrets, and
+/// errors reach logs and status.
+pub fn error_text(e: &serde_saphyr::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((position, cause)) = rest.split_once(": ")
+        && let Some((line, _column)) = position.split_once(" column ")
+    {
+        return format!("yaml: line {}: {cause}", line.trim());
+    }
+    first.to_owned()
+}
+
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     if text.trim().is_empty() {
         return Ok(serde_json::Value::Null);
@@ -29,9 +45,9 @@ pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
         // go-yaml's Unmarshal reads the first document and ignores the rest.
         Err(e) if e.to_string().contains("multiple YAML documents") => match first_document(text) {
             Some(first) if first.len() < text.len() => parse_json(first),
-            _ => Err(e.to_string()),
+            _ => Err(error_text(&e)),
         },
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(error_text(&e)),
     }
 }
 
@@ -58,9 +74,9 @@ pub fn parse_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
         Ok(v) => Ok(v),
         Err(e) if e.to_string().contains("multiple YAML documents") => match first_document(text) {
             Some(first) if first.len() < text.len() => parse_as(first),
-            _ => Err(e.to_string()),
+            _ => Err(error_text(&e)),
         },
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(error_text(&e)),
     }
 }
 
