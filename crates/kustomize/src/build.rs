@@ -11,6 +11,7 @@ use crate::kustomization::Kustomization;
 use crate::loader::Loader;
 use crate::patch::{self, Selector};
 use crate::resource::{Gvk, Resource};
+use crate::smp;
 use crate::transform;
 use crate::value::Value;
 use crate::yaml::{self, parse_documents, parse_documents_yaml11};
@@ -525,16 +526,19 @@ fn apply_smp(
         return Ok(());
     }
     let mut hits = 0;
-    for r in resources.iter_mut() {
+    let mut deleted = vec![false; resources.len()];
+    for (i, r) in resources.iter_mut().enumerate() {
         let matched = matches(r);
         if !matched {
             continue;
         }
         hits += 1;
-        let gvk = r.gvk();
         let name = r.name().to_string();
         let ns = r.value.at(&["metadata", "namespace"]).cloned();
-        patch::strategic_merge(&mut r.value, patch, &gvk);
+        if !smp::strategic_merge(&mut r.value, patch).map_err(|e| Error::in_file(file, e))? {
+            deleted[i] = true;
+            continue;
+        }
         // A patch never renames what it patches.
         if let Some(m) = r.value.map_at_mut(&["metadata"]) {
             m.insert("name".into(), Value::String(name));
@@ -548,6 +552,8 @@ fn apply_smp(
             }
         }
     }
+    let mut flags = deleted.into_iter();
+    resources.retain(|_| !flags.next().unwrap_or(false));
     if hits == 0 && target.is_none() {
         let id = format!(
             "{}/{}",

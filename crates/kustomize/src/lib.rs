@@ -69,6 +69,8 @@ mod nameref_table;
 mod patch;
 mod replacements;
 mod resource;
+mod smp;
+mod smp_schema;
 mod specs;
 mod transform;
 mod value;
@@ -83,7 +85,6 @@ pub use value::Value;
 /// (an error is fine) on any input, never panic.
 #[doc(hidden)]
 pub mod fuzzing {
-    use crate::resource::Gvk;
     use crate::yaml::parse_documents;
 
     /// Parse a stream and print every document.
@@ -102,14 +103,13 @@ pub mod fuzzing {
             return;
         };
         if let [target, patch, ..] = docs.as_slice() {
-            for group in ["apps", "example.com"] {
+            for api in ["apps/v1", "example.com/v1"] {
                 let mut t = target.value.clone();
-                let gvk = Gvk {
-                    group: group.into(),
-                    version: "v1".into(),
-                    kind: "Deployment".into(),
-                };
-                crate::patch::strategic_merge(&mut t, &patch.value, &gvk);
+                if let Some(m) = t.as_map_mut() {
+                    m.insert("apiVersion".into(), api.into());
+                    m.insert("kind".into(), "Deployment".into());
+                }
+                let _ = crate::smp::strategic_merge(&mut t, &patch.value);
                 let _ = crate::yaml::to_string(&t);
             }
         }
