@@ -239,11 +239,50 @@ fn walk_map(
 }
 
 /// A patch map that becomes the target's node is still walked against
-/// itself, which is where nested directives get applied.
+/// itself (kyaml walks the same node as both sides), which is where nested
+/// directives get applied.
 fn walk_self(m: &mut Map, schema: Schema, path: &str) -> Result<(), String> {
-    let copy = m.clone();
-    let keys: Vec<String> = copy.keys().cloned().collect();
-    merge_fields(m, Some(&copy), &keys, schema, path)
+    let keys: Vec<String> = m.keys().cloned().collect();
+    for k in keys {
+        let child_path = join(path, &k);
+        let Some(v) = m.get_mut(&k) else { continue };
+        if let Outcome::Clear = walk_alias(v, schema.field(&k), &child_path)? {
+            m.remove(&k);
+        }
+    }
+    Ok(())
+}
+
+/// One node walked as both target and patch. Directives are applied (and
+/// removed) in place; `Clear` when the node goes.
+fn walk_alias(v: &mut Value, schema: Schema, path: &str) -> Result<Outcome, String> {
+    let schema = sniff(schema, [Some(v), None]);
+    match v {
+        Value::Null => Ok(Outcome::Clear),
+        Value::Map(m) => {
+            if map_directive(m)? == Directive::Delete {
+                return Ok(Outcome::Clear);
+            }
+            walk_self(m, schema, path)?;
+            Ok(Outcome::Dest)
+        }
+        Value::Seq(items) if schema.merges() => {
+            if list_directive(items)? == Directive::Delete {
+                return Ok(Outcome::Clear);
+            }
+            *items = merge_keyed(std::mem::take(items), Origin::Same, schema, path)?;
+            Ok(Outcome::Dest)
+        }
+        _ => Ok(Outcome::Dest),
+    }
+}
+
+fn join(path: &str, k: &str) -> String {
+    if path.is_empty() {
+        k.to_string()
+    } else {
+        format!("{path}.{k}")
+    }
 }
 
 fn merge_fields(
@@ -254,11 +293,7 @@ fn merge_fields(
     path: &str,
 ) -> Result<(), String> {
     for k in keys {
-        let child_path = if path.is_empty() {
-            k.clone()
-        } else {
-            format!("{path}.{k}")
-        };
+        let child_path = join(path, k);
         let ov = o.and_then(|o| o.get(k));
         match walk(d.get_mut(k), ov, schema.field(k), &child_path)? {
             Outcome::Dest => {}
@@ -280,42 +315,69 @@ fn walk_keyed_list(
     schema: Schema,
     path: &str,
 ) -> Result<Outcome, String> {
-    let Schema::List(field) = schema else {
-        return Ok(Outcome::Dest);
-    };
-    let mut origin: Option<Vec<Value>> = origin.and_then(Value::as_seq).cloned();
-    let dest: Vec<Value> = match dest.and_then(|d| d.as_seq().cloned()) {
+    let origin = origin.and_then(Value::as_seq);
+    let Some(dest) = dest.and_then(|d| d.as_seq().cloned()) else {
         // A new list is taken as written, then walked against itself.
-        None => origin.clone().unwrap_or_default(),
-        Some(d) => match origin.as_mut() {
-            None => d,
-            Some(o) => match list_directive(o)? {
-                Directive::Delete => return Ok(Outcome::Clear),
-                Directive::Replace => o.clone(),
-                Directive::Merge => d,
-            },
-        },
+        let new = origin.cloned().unwrap_or_default();
+        return Ok(Outcome::New(Value::Seq(merge_keyed(
+            new,
+            Origin::Same,
+            schema,
+            path,
+        )?)));
+    };
+    let Some(origin) = origin else {
+        return Ok(Outcome::New(Value::Seq(merge_keyed(
+            dest,
+            Origin::None,
+            schema,
+            path,
+        )?)));
+    };
+    let mut o = origin.clone();
+    let merged = match list_directive(&mut o)? {
+        Directive::Delete => return Ok(Outcome::Clear),
+        Directive::Replace => merge_keyed(o, Origin::Same, schema, path)?,
+        Directive::Merge => merge_keyed(dest, Origin::Other(&o), schema, path)?,
+    };
+    Ok(Outcome::New(Value::Seq(merged)))
+}
+
+/// The patch side of a keyed list merge.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// Only the target's elements (the patch lacks the field).
+    None,
+    Other(&'a [Value]),
+    /// The list is walked against itself.
+    Same,
+}
+
+fn merge_keyed(
+    dest: Vec<Value>,
+    origin: Origin,
+    schema: Schema,
+    path: &str,
+) -> Result<Vec<Value>, String> {
+    let Schema::List(field) = schema else {
+        return Ok(dest);
     };
     let keys: Vec<String> = field.keys.iter().map(|k| k.to_string()).collect();
     // The patch's elements come first (kustomize prepends what patches add).
-    let sources: Vec<&Vec<Value>> = origin.iter().chain([&dest]).collect();
+    let sources: Vec<&[Value]> = match origin {
+        Origin::Other(o) => vec![o, &dest],
+        Origin::None | Origin::Same => vec![&dest],
+    };
     let mut values: Vec<Vec<String>> = Vec::new();
-    if keys.is_empty() {
-        for src in &sources {
-            for item in src.iter() {
-                let v = vec![node_value(item)];
-                if !values.contains(&v) {
-                    values.push(v);
-                }
-            }
-        }
-    } else {
-        for src in &sources {
-            for item in src.iter() {
-                let v: Vec<String> = keys.iter().map(|k| key_value(item, k)).collect();
-                if !values.contains(&v) {
-                    values.push(v);
-                }
+    for src in &sources {
+        for item in src.iter() {
+            let v: Vec<String> = if keys.is_empty() {
+                vec![node_value(item)]
+            } else {
+                keys.iter().map(|k| key_value(item, k)).collect()
+            };
+            if !values.contains(&v) {
+                values.push(v);
             }
         }
     }
@@ -324,15 +386,7 @@ fn walk_keyed_list(
     } else {
         keys
     };
-    let merged = merge_elements(
-        values,
-        &keys,
-        dest,
-        origin.as_deref(),
-        schema.elements(),
-        path,
-    )?;
-    Ok(Outcome::New(Value::Seq(merged)))
+    merge_elements(values, &keys, dest, origin, schema.elements(), path)
 }
 
 /// A list-level `$patch`: the first element holding `$patch`, if that is
@@ -449,7 +503,7 @@ fn merge_elements(
     mut values: Vec<Vec<String>>,
     keys: &[String],
     mut dest: Vec<Value>,
-    origin: Option<&[Value]>,
+    origin: Origin,
     schema: Schema,
     path: &str,
 ) -> Result<Vec<Value>, String> {
@@ -466,9 +520,17 @@ fn merge_elements(
         last_keys = vk.clone();
         let (ek, ev) = valid_keys(std::slice::from_ref(&vv), &vv, &vk);
         let di = find_element(&dest, &ek, &ev);
-        let oe = origin.and_then(|o| find_element(o, &ek, &ev).map(|i| o[i].clone()));
         let elem_path = format!("{path}[{}]", vv.join(","));
-        let val = match walk(di.map(|i| &mut dest[i]), oe.as_ref(), schema, &elem_path)? {
+        let outcome = match (origin, di) {
+            (Origin::Same, Some(i)) => walk_alias(&mut dest[i], schema, &elem_path)?,
+            (Origin::Same, None) => Outcome::Clear,
+            (Origin::None, di) => walk(di.map(|i| &mut dest[i]), None, schema, &elem_path)?,
+            (Origin::Other(o), di) => {
+                let oe = find_element(o, &ek, &ev).map(|i| o[i].clone());
+                walk(di.map(|i| &mut dest[i]), oe.as_ref(), schema, &elem_path)?
+            }
+        };
+        let val = match outcome {
             Outcome::Dest => di.map(|i| dest[i].clone()),
             Outcome::New(v) => Some(v),
             Outcome::Clear => None,
