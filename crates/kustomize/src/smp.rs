@@ -18,6 +18,8 @@
 //! elements come out in, elements without a key, keys that one side lacks),
 //! since the output must be byte-identical.
 
+use std::borrow::Cow;
+
 use crate::smp_schema::{DEFS, Field, ROOTS};
 use crate::value::{Map, Value};
 
@@ -219,10 +221,16 @@ fn walk_map(
                 merge_fields(d, None, &keys, schema, path)?;
                 return Ok(Outcome::Dest);
             };
-            let mut o = o.clone();
-            match map_directive(&mut o)? {
+            // Copied only when a directive has to come out of it.
+            let mut o = Cow::Borrowed(o);
+            let directive = match o.contains_key("$patch") {
+                true => map_directive(o.to_mut())?,
+                false => Directive::Merge,
+            };
+            match directive {
                 Directive::Delete => Ok(Outcome::Clear),
                 Directive::Replace => {
+                    let mut o = o.into_owned();
                     walk_self(&mut o, schema, path)?;
                     Ok(Outcome::New(Value::Map(o)))
                 }
@@ -316,7 +324,10 @@ fn walk_keyed_list(
     path: &str,
 ) -> Result<Outcome, String> {
     let origin = origin.and_then(Value::as_seq);
-    let Some(dest) = dest.and_then(|d| d.as_seq().cloned()) else {
+    let Some(dest) = dest.and_then(|d| match d {
+        Value::Seq(items) => Some(std::mem::take(items)),
+        _ => None,
+    }) else {
         // A new list is taken as written, then walked against itself.
         let new = origin.cloned().unwrap_or_default();
         return Ok(Outcome::New(Value::Seq(merge_keyed(
