@@ -755,6 +755,68 @@ mod tests {
     }
 
     #[test]
+    fn generated_table_is_sorted_for_binary_search() {
+        assert!(
+            ROOTS
+                .windows(2)
+                .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+        );
+        for (name, fields) in DEFS {
+            assert!(
+                fields.windows(2).all(|w| w[0].name < w[1].name),
+                "{name}: fields out of order"
+            );
+        }
+    }
+
+    #[test]
+    fn schema_gives_kyaml_keys_and_strategies() {
+        let root = |api, kind| match sniff(
+            Schema::Unknown,
+            [
+                Some(&y(&format!("apiVersion: {api}\nkind: {kind}\n"))),
+                None,
+            ],
+        ) {
+            Schema::Def(i) => Schema::Def(i),
+            _ => panic!("{api} {kind} has no schema"),
+        };
+        let pod = root("apps/v1", "Deployment")
+            .field("spec")
+            .field("template")
+            .field("spec");
+        let Schema::List(c) = pod.field("containers") else {
+            panic!("containers is not a list")
+        };
+        assert_eq!((c.strategy, c.keys), ("merge", &["name"][..]));
+        let Schema::List(p) = pod.field("containers").elements().field("ports") else {
+            panic!("ports is not a list")
+        };
+        assert_eq!(p.keys, ["containerPort", "protocol"]);
+        assert!(pod.field("volumes").merges());
+        // Not in kustomize's (Kubernetes 1.21) schema: replaced like any list.
+        assert!(!pod.field("resourceClaims").merges());
+        assert!(!pod.field("tolerations").merges());
+        let Schema::List(v) = pod.field("volumes") else {
+            panic!("volumes is not a list")
+        };
+        assert_eq!(v.strategy, "merge,retainKeys");
+        // Kinds kustomize's schema lacks stay unknown.
+        assert!(matches!(
+            sniff(
+                Schema::Unknown,
+                [
+                    Some(&y(
+                        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+                    )),
+                    None
+                ]
+            ),
+            Schema::Unknown
+        ));
+    }
+
+    #[test]
     fn unknown_patch_directive_is_an_error() {
         let mut t = y("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n");
         let err = strategic_merge(&mut t, &y("data:\n  $patch: nope\n")).unwrap_err();
