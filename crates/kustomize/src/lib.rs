@@ -44,9 +44,13 @@
 //! transformers, remote resources (skiff builds offline), set-based label
 //! selectors in patch targets, and env-file lines without `=`.
 //!
-//! Known gaps: strategic merge keys come from a hand-written table of the
-//! common builtin list fields (containers, env, ports, volumes, ...), not yet
-//! from the OpenAPI schema; a non-string annotation value is printed in its
+//! Strategic merge patches follow kustomize's kyaml walker (`smp.rs`) with
+//! list merge keys and strategies from the OpenAPI schema kustomize embeds,
+//! generated into `smp_schema.rs` by `scripts/gen-smp-schema.py`, which also
+//! lists where the testbed apiserver's schema differs.
+//!
+//! Known gaps: per-field schemas given in YAML comments, which kyaml reads,
+//! are not (comments are gone by then); a non-string annotation value is printed in its
 //! canonical form where kustomize keeps its source spelling (`0x1F`, `1.0`);
 //! replacements cannot reach into YAML or JSON held inside a string field.
 //!
