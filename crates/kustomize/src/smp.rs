@@ -28,12 +28,10 @@ use crate::value::{Map, Value};
 pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<bool, String> {
     Ok(
         match walk(Some(target), Some(patch), Schema::Unknown, "")? {
-            Outcome::Dest => true,
-            Outcome::New(Value::Null) | Outcome::Clear => false,
-            Outcome::New(v) => {
-                *target = v;
-                true
-            }
+            // A new top node (`$patch: replace` at the top) is dropped:
+            // kustomize keeps the resource's own node, merged in place only.
+            Outcome::Dest | Outcome::New(Value::Map(_)) => true,
+            Outcome::New(_) | Outcome::Clear => false,
         },
     )
 }
