@@ -41,7 +41,10 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<bool, String
 enum Schema {
     /// No schema: a custom kind, or inside one. Maps merge, lists replace.
     Unknown,
-    /// Known, with nothing below that merges by key.
+    /// Known, with nothing below that merges by key. Also used for a field
+    /// the definition lacks, where kyaml has no schema and would look for an
+    /// embedded `apiVersion`/`kind` below: the table keeps only the fields
+    /// that lead to merging lists, so that lookup is skipped there.
     Leaf,
     Def(u16),
     List(&'static Field),
