@@ -16,6 +16,8 @@ kustomize: kinds the live server has and kyaml lacks (autoscaling/v2, ...)
 stay unknown (maps merge, lists replace), fields newer than 1.21 have no merge
 key, and removed API versions (extensions/v1beta1, ...) keep theirs. Every
 such difference is listed in scripts/smp-schema-vs-live.txt.
+
+Needs go (offline: the testbed's module cache), kubectl and rustfmt.
 """
 import json, os, shutil, subprocess, sys, tempfile
 
