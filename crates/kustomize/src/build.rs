@@ -11,6 +11,7 @@ use crate::kustomization::Kustomization;
 use crate::loader::Loader;
 use crate::patch::{self, Selector};
 use crate::resource::{Gvk, Resource};
+use crate::smp;
 use crate::transform;
 use crate::value::Value;
 use crate::yaml::{self, parse_documents, parse_documents_yaml11};
@@ -377,7 +378,7 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resourc
             .ok_or_else(|| k.err("patchesStrategicMerge entries must be strings"))?;
         let (file, body) = inline_or_file(k, loader, text)?;
         for d in parse_documents(&body).map_err(|e| e.with_file(&file))? {
-            apply_smp(k, &file, resources, &d.value, None)?;
+            apply_smp(&file, resources, &d.value, None, false)?;
         }
     }
     for p in k.list("patches")? {
@@ -393,6 +394,7 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resourc
             (None, Some(inline)) => (k.file.clone(), inline.to_string()),
             _ => return Err(k.err("a patch needs exactly one of 'path' and 'patch'")),
         };
+        let allow_kind_change = p.at(&["options", "allowKindChange"]) == Some(&Value::Bool(true));
         let docs = parse_documents(&body).map_err(|e| e.with_file(&file))?;
         let is_json = docs.len() == 1 && matches!(docs[0].value, Value::Seq(_));
         let docs = if is_json {
@@ -410,7 +412,13 @@ fn transform_all(k: &Kustomization, loader: &Loader, resources: &mut Vec<Resourc
             }
         } else {
             for d in docs {
-                apply_smp(k, &file, resources, &d.value, target.as_ref())?;
+                apply_smp(
+                    &file,
+                    resources,
+                    &d.value,
+                    target.as_ref(),
+                    allow_kind_change,
+                )?;
             }
         }
     }
@@ -501,13 +509,12 @@ fn inline_or_file(k: &Kustomization, loader: &Loader, text: &str) -> Result<(Pat
 }
 
 fn apply_smp(
-    k: &Kustomization,
     file: &Path,
     resources: &mut Vec<Resource>,
     patch: &Value,
     target: Option<&Selector>,
+    allow_kind_change: bool,
 ) -> Result<()> {
-    let _ = k;
     let matches = |r: &Resource| match target {
         Some(sel) => sel.matches(r),
         None => patch_matches(patch, r),
@@ -525,16 +532,35 @@ fn apply_smp(
         return Ok(());
     }
     let mut hits = 0;
-    for r in resources.iter_mut() {
+    let mut deleted = vec![false; resources.len()];
+    for (i, r) in resources.iter_mut().enumerate() {
         let matched = matches(r);
         if !matched {
             continue;
         }
         hits += 1;
-        let gvk = r.gvk();
         let name = r.name().to_string();
         let ns = r.value.at(&["metadata", "namespace"]).cloned();
-        patch::strategic_merge(&mut r.value, patch, &gvk);
+        let api_version = r.value.get("apiVersion").cloned();
+        let kind = r.value.get("kind").cloned();
+        if !smp::strategic_merge(&mut r.value, patch).map_err(|e| Error::in_file(file, e))? {
+            deleted[i] = true;
+            continue;
+        }
+        // kustomize gives a targeted patch the target's apiVersion, and
+        // keeps the target's kind unless the patch may change it.
+        if let Some(m) = r.value.as_map_mut() {
+            let mut restore = |field: &str, v: Option<Value>| match v {
+                Some(v) => m.insert(field.into(), v),
+                None => m.remove(field),
+            };
+            if target.is_some() {
+                restore("apiVersion", api_version);
+            }
+            if !allow_kind_change {
+                restore("kind", kind);
+            }
+        }
         // A patch never renames what it patches.
         if let Some(m) = r.value.map_at_mut(&["metadata"]) {
             m.insert("name".into(), Value::String(name));
@@ -548,6 +574,8 @@ fn apply_smp(
             }
         }
     }
+    let mut flags = deleted.into_iter();
+    resources.retain(|_| !flags.next().unwrap_or(false));
     if hits == 0 && target.is_none() {
         let id = format!(
             "{}/{}",

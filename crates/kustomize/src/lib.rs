@@ -44,9 +44,13 @@
 //! transformers, remote resources (skiff builds offline), set-based label
 //! selectors in patch targets, and env-file lines without `=`.
 //!
-//! Known gaps: strategic merge keys come from a hand-written table of the
-//! common builtin list fields (containers, env, ports, volumes, ...), not yet
-//! from the OpenAPI schema; a non-string annotation value is printed in its
+//! Strategic merge patches follow kustomize's kyaml walker (`smp.rs`) with
+//! list merge keys and strategies from the OpenAPI schema kustomize embeds,
+//! generated into `smp_schema.rs` by `scripts/gen-smp-schema.py`, which also
+//! lists where the testbed apiserver's schema differs.
+//!
+//! Known gaps: per-field schemas given in YAML comments, which kyaml reads,
+//! are not (comments are gone by then); a non-string annotation value is printed in its
 //! canonical form where kustomize keeps its source spelling (`0x1F`, `1.0`);
 //! replacements cannot reach into YAML or JSON held inside a string field.
 //!
@@ -69,6 +73,8 @@ mod nameref_table;
 mod patch;
 mod replacements;
 mod resource;
+mod smp;
+mod smp_schema;
 mod specs;
 mod transform;
 mod value;
@@ -83,7 +89,6 @@ pub use value::Value;
 /// (an error is fine) on any input, never panic.
 #[doc(hidden)]
 pub mod fuzzing {
-    use crate::resource::Gvk;
     use crate::yaml::parse_documents;
 
     /// Parse a stream and print every document.
@@ -102,14 +107,13 @@ pub mod fuzzing {
             return;
         };
         if let [target, patch, ..] = docs.as_slice() {
-            for group in ["apps", "example.com"] {
+            for api in ["apps/v1", "example.com/v1"] {
                 let mut t = target.value.clone();
-                let gvk = Gvk {
-                    group: group.into(),
-                    version: "v1".into(),
-                    kind: "Deployment".into(),
-                };
-                crate::patch::strategic_merge(&mut t, &patch.value, &gvk);
+                if let Some(m) = t.as_map_mut() {
+                    m.insert("apiVersion".into(), api.into());
+                    m.insert("kind".into(), "Deployment".into());
+                }
+                let _ = crate::smp::strategic_merge(&mut t, &patch.value);
                 let _ = crate::yaml::to_string(&t);
             }
         }

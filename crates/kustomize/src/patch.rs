@@ -1,9 +1,9 @@
-//! Patches: strategic merge (with Kubernetes list merge keys for builtin
-//! kinds), JSON 6902, and the target selectors that pick what they apply to.
+//! Patches: JSON 6902, and the target selectors that pick what patches
+//! apply to (the strategic merge itself is in `smp`).
 
 use regex::Regex;
 
-use crate::resource::{Gvk, Resource};
+use crate::resource::Resource;
 use crate::value::{Map, Value};
 
 /// A `target:` selector. Name, namespace and GVK parts are anchored regexes.
@@ -84,178 +84,6 @@ fn map_matches(sel: &[(String, Option<String>)], m: Option<&Map>) -> bool {
             _ => false,
         }
     })
-}
-
-/// Applies a strategic merge patch to `target` in place.
-pub fn strategic_merge(target: &mut Value, patch: &Value, gvk: &Gvk) {
-    let builtin = is_builtin(gvk);
-    merge_value(target, patch, builtin, &mut Vec::new());
-}
-
-fn is_builtin(gvk: &Gvk) -> bool {
-    let g = gvk.group.as_str();
-    g.is_empty() || !g.contains('.') || g.ends_with(".k8s.io")
-}
-
-fn merge_value(target: &mut Value, patch: &Value, builtin: bool, path: &mut Vec<String>) {
-    match (target.as_map_mut(), patch) {
-        (Some(t), Value::Map(p)) => merge_map(t, p, builtin, path),
-        _ => *target = strip_directives(patch),
-    }
-}
-
-fn merge_map(t: &mut Map, p: &Map, builtin: bool, path: &mut Vec<String>) {
-    if p.get("$patch").and_then(Value::as_str) == Some("replace") {
-        *t = match strip_directives(&Value::Map(p.clone())) {
-            Value::Map(m) => m,
-            _ => Map::new(),
-        };
-        return;
-    }
-    // Only `$patch` is a directive here: kustomize's merge keeps
-    // `$setElementOrder/...`, `$retainKeys` and `$deleteFromPrimitiveList/...`
-    // as ordinary fields, and so does this.
-    for (k, pv) in p {
-        if k == "$patch" {
-            continue;
-        }
-        if *pv == Value::Null {
-            t.remove(k);
-            continue;
-        }
-        if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
-            t.remove(k);
-            continue;
-        }
-        path.push(k.clone());
-        match (t.get_mut(k), pv) {
-            (Some(tv @ Value::Map(_)), Value::Map(_)) => merge_value(tv, pv, builtin, path),
-            (Some(Value::Seq(items)), Value::Seq(pitems)) => match merge_key(builtin, path) {
-                Some(key) => merge_list(items, pitems, key, builtin, path),
-                None if builtin && PRIMITIVE_MERGE.contains(&k.as_str()) => {
-                    // The patch's values first, then the others kept.
-                    let mut merged: Vec<Value> = pitems.to_vec();
-                    merged.extend(items.iter().filter(|i| !pitems.contains(i)).cloned());
-                    *items = merged;
-                }
-                None => {
-                    *items = pitems
-                        .iter()
-                        .filter(|i| !is_directive_item(i))
-                        .map(strip_directives)
-                        .collect()
-                }
-            },
-            (_, pv) => {
-                t.insert(k.clone(), strip_directives(pv));
-            }
-        }
-        path.pop();
-    }
-}
-
-fn is_directive_item(v: &Value) -> bool {
-    v.as_map().is_some_and(|m| m.contains_key("$patch"))
-}
-
-/// Lists of scalars Kubernetes merges rather than replaces.
-const PRIMITIVE_MERGE: &[&str] = &["finalizers"];
-
-/// The merge key of a list in a builtin kind, found from the field name and
-/// the field that holds the list.
-fn merge_key(builtin: bool, path: &[String]) -> Option<&'static str> {
-    if !builtin {
-        return None;
-    }
-    let field = path.last()?.as_str();
-    let parent = path
-        .len()
-        .checked_sub(2)
-        .map(|i| path[i].as_str())
-        .unwrap_or("");
-    Some(match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "volumes"
-        | "env"
-        | "imagePullSecrets"
-        | "resourceClaims" => "name",
-        "volumeMounts" => "mountPath",
-        "volumeDevices" => "devicePath",
-        "hostAliases" => "ip",
-        "conditions" => "type",
-        "ownerReferences" => "uid",
-        "readinessGates" => "conditionType",
-        "topologySpreadConstraints" => "topologyKey",
-        "ports"
-            if parent == "containers"
-                || parent == "initContainers"
-                || parent == "ephemeralContainers" =>
-        {
-            "containerPort"
-        }
-        "ports" if parent == "spec" => "port",
-        _ => return None,
-    })
-}
-
-fn merge_list(
-    items: &mut Vec<Value>,
-    patch: &[Value],
-    key: &str,
-    builtin: bool,
-    path: &mut Vec<String>,
-) {
-    if patch
-        .iter()
-        .any(|p| p.get("$patch").and_then(Value::as_str) == Some("replace"))
-    {
-        *items = patch
-            .iter()
-            .filter(|i| !is_directive_item(i))
-            .map(strip_directives)
-            .collect();
-        return;
-    }
-    // kustomize's order: the patch's elements first (merged with their
-    // match), then the elements only the target has, in their order.
-    let mut rest: Vec<Option<Value>> = std::mem::take(items).into_iter().map(Some).collect();
-    for p in patch {
-        let Some(pk) = p.get(key) else {
-            items.push(strip_directives(p));
-            continue;
-        };
-        let pos = rest
-            .iter()
-            .position(|i| i.as_ref().and_then(|i| i.get(key)) == Some(pk));
-        let existing = pos.and_then(|i| rest[i].take());
-        if p.get("$patch").and_then(Value::as_str) == Some("delete") {
-            continue;
-        }
-        match existing {
-            Some(mut e) => {
-                merge_value(&mut e, p, builtin, path);
-                items.push(e);
-            }
-            None => items.push(strip_directives(p)),
-        }
-    }
-    items.extend(rest.into_iter().flatten());
-}
-
-/// A patch value with SMP directives removed, for when it is copied whole.
-fn strip_directives(v: &Value) -> Value {
-    match v {
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .filter(|(k, _)| *k != "$patch")
-                .map(|(k, v)| (k.clone(), strip_directives(v)))
-                .collect(),
-        ),
-        Value::Seq(items) => Value::Seq(items.iter().map(strip_directives).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Applies RFC 6902 operations.
@@ -411,40 +239,6 @@ mod tests {
 
     fn y(s: &str) -> Value {
         parse_documents(s).unwrap().remove(0).value
-    }
-
-    #[test]
-    fn smp_merges_containers_by_name_patch_order_first() {
-        let mut t =
-            y("spec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n");
-        let p = y("spec:\n  containers:\n  - name: b\n    image: z\n  - name: c\n    image: w\n");
-        let gvk = Gvk {
-            group: "apps".into(),
-            version: "v1".into(),
-            kind: "Deployment".into(),
-        };
-        strategic_merge(&mut t, &p, &gvk);
-        let c = t.at(&["spec", "containers"]).unwrap().as_seq().unwrap();
-        let names: Vec<_> = c.iter().map(|c| c.str_at(&["name"]).unwrap()).collect();
-        assert_eq!(names, ["b", "c", "a"]);
-        assert_eq!(c[0].str_at(&["image"]), Some("z"));
-    }
-
-    #[test]
-    fn smp_null_deletes_and_custom_kinds_replace_lists() {
-        let mut t = y("spec:\n  a: 1\n  list: [1, 2]\n");
-        let p = y("spec:\n  a: null\n  list: [3]\n");
-        let gvk = Gvk {
-            group: "example.com".into(),
-            version: "v1".into(),
-            kind: "Thing".into(),
-        };
-        strategic_merge(&mut t, &p, &gvk);
-        assert_eq!(t.at(&["spec", "a"]), None);
-        assert_eq!(
-            t.at(&["spec", "list"]),
-            Some(&Value::Seq(vec![Value::Int(3)]))
-        );
     }
 
     #[test]
