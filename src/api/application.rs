@@ -53,7 +53,19 @@ pub struct ApplicationSpec {
     /// How often to re-check Git and drift, as a Go duration (`3m`, `1h30m`); default 3m.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
+    /// Stop reconciling (no sync, no comparison) until set back to false; as
+    /// Flux's `suspend`. `skiff suspend` and `skiff resume` set it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspend: bool,
 }
+
+/// The trigger annotation: a value different from `status.lastHandledRequest`
+/// starts a sync at once (with a fresh fetch). `skiff sync` writes the time.
+pub const REQUESTED_AT_ANNOTATION: &str = "skiff.dev/requested-at";
+
+/// With the trigger annotation, the revision to sync instead of
+/// `spec.source.targetRevision` (what `skiff rollback` asks for).
+pub const SYNC_REVISION_ANNOTATION: &str = "skiff.dev/sync-revision";
 
 fn default_project() -> String {
     "default".to_owned()
