@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod controller;
 pub mod render;
 pub mod source;
 pub mod sync;

@@ -33,10 +33,19 @@ enum Command {
     Apply(cli::apply::ApplyArgs),
     /// Show how the cluster differs from what an Application renders.
     Diff(cli::apply::DiffArgs),
+    /// Run the GitOps agent: keep the fleet's Applications in sync.
+    Agent(cli::agent::AgentArgs),
 }
 
 fn main() {
     let Cli { command } = Cli::parse();
+    if let Some(Command::Agent(args)) = command {
+        if let Err(e) = cli::agent::run(args) {
+            eprintln!("Error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     init_logging();
     let result = match command {
         Some(Command::Helm(c)) => cli::helm::run(c).map(|()| 0).map_err(|e| (e, 1)),
@@ -45,7 +54,7 @@ fn main() {
         Some(Command::Apply(args)) => block_on(cli::apply::apply(args)).map_err(|e| (e, 1)),
         // kubectl diff's convention: 1 means "differs", so errors are 2.
         Some(Command::Diff(args)) => block_on(cli::apply::diff(args)).map_err(|e| (e, 2)),
-        None => Ok(0),
+        Some(Command::Agent(_)) | None => Ok(0),
     };
     match result {
         Ok(code) => std::process::exit(code),

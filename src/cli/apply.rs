@@ -84,13 +84,20 @@ pub async fn apply(args: ApplyArgs) -> Result<i32, String> {
         mode: Mode::Apply,
         prune: args.prune || automated_prune,
         previous: inventory(in_cluster.as_ref()),
+        auto: None,
     };
     let outcome = engine.sync(&app, &request).await;
     print_results(&outcome)?;
     match &in_cluster {
         Some(live) => {
-            let status =
-                record::next_status(live, &outcome, Mode::Apply, &record::Extra::default());
+            let status = record::next_status(
+                live,
+                &outcome,
+                &record::Extra {
+                    add_history: true,
+                    ..record::Extra::default()
+                },
+            );
             record::write(&client, live, &status).await?;
         }
         None => eprintln!(
@@ -118,6 +125,7 @@ pub async fn diff(args: DiffArgs) -> Result<i32, String> {
         mode: Mode::Compare,
         prune: false,
         previous: inventory(in_cluster.as_ref()),
+        auto: None,
     };
     let outcome = engine.sync(&app, &request).await;
     if outcome.phase != OperationPhase::Succeeded {

@@ -1,5 +1,6 @@
 //! The user-facing commands.
 
+pub mod agent;
 pub mod apply;
 pub mod helm;
 pub mod kube;

@@ -9,6 +9,8 @@ pub mod helm;
 pub mod kustomize;
 mod yaml;
 
+pub use yaml::describe as yaml_error;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -76,7 +76,7 @@ fn push_object(
 /// The line and the cause of a YAML error, without the excerpt of the file
 /// the parser would print: that excerpt may hold a Secret's value, and errors
 /// end up in logs, events and status.
-pub(crate) fn describe(e: &serde_saphyr::Error) -> (Option<u64>, String) {
+pub fn describe(e: &serde_saphyr::Error) -> (Option<u64>, String) {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or_default();
     let first = first.strip_prefix("error: ").unwrap_or(first);

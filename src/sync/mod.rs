@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, stream};
+use futures::{FutureExt, StreamExt, stream};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
@@ -36,6 +36,11 @@ use crate::source::credentials;
 use crate::source::git::{GitCache, path_in, redact};
 use crate::source::helm_repo::{HelmRepoCache, RepoAuth};
 use validate::{Keyed, KeyedStep, inventory_keys, key_steps};
+
+/// Names the Secret (in the credentials namespace) that holds the source's
+/// credentials, instead of finding one by URL; the agent sets it on the root
+/// Application from `fleet.secretRef`.
+pub const CREDENTIALS_ANNOTATION: &str = "skiff.dev/credentials-secret";
 
 /// Why a sync was started; recorded on its span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +92,18 @@ pub struct SyncRequest {
     pub prune: bool,
     /// The inventory of the previous sync (`status.resources`).
     pub previous: Vec<ObjectKey>,
+    /// Automated sync: with `mode` Apply, apply only when the revision moved
+    /// or self-heal is on; otherwise compare. `None` does what `mode` says.
+    pub auto: Option<AutoSync>,
+}
+
+/// What automated sync needs to decide between applying and comparing.
+#[derive(Clone, Debug, Default)]
+pub struct AutoSync {
+    /// The revision the last sync applied (`status.sync.revision`).
+    pub last_revision: Option<String>,
+    /// Correct drift even when the revision did not move.
+    pub self_heal: bool,
 }
 
 /// How an operation ended.
@@ -178,6 +195,20 @@ pub struct Outcome {
     pub finished_at: Timestamp,
     /// The trigger, for history and events.
     pub trigger: Trigger,
+    /// What the sync did in the end: applied, or only compared.
+    pub mode: Mode,
+}
+
+impl Outcome {
+    /// Whether anything in the cluster was created, changed or deleted.
+    pub fn changed_cluster(&self) -> bool {
+        self.resources.iter().any(|r| {
+            matches!(
+                r.action,
+                Action::Created | Action::Configured | Action::Pruned | Action::HookRan
+            )
+        })
+    }
 }
 
 /// Tunables of the engine.
@@ -322,6 +353,7 @@ impl Engine {
                     started_at,
                     finished_at: started_at,
                     trigger: request.trigger,
+                    mode: request.mode,
                 }
             }
         };
@@ -423,12 +455,26 @@ impl Engine {
             .credentials_namespace
             .clone()
             .unwrap_or_else(|| app_namespace.to_owned());
-        let creds = credentials::for_repository(
-            self.applier.client(),
-            &secrets_namespace,
-            &source.repo_url,
-        )
-        .await
+        let named = app
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(CREDENTIALS_ANNOTATION));
+        let creds = match named {
+            Some(secret) => {
+                credentials::from_named_secret(self.applier.client(), &secrets_namespace, secret)
+                    .await
+                    .map(Some)
+            }
+            None => {
+                credentials::for_repository(
+                    self.applier.client(),
+                    &secrets_namespace,
+                    &source.repo_url,
+                )
+                .await
+            }
+        }
         .map_err(|message| Refusal {
             step: "fetch",
             message,
@@ -580,6 +626,17 @@ impl Engine {
             ignore: &app.spec.ignore_differences,
         };
         let desired = inventory_keys(&rendered.steps);
+        let mode = match (&request.auto, request.mode) {
+            (Some(auto), Mode::Apply)
+                if !auto.self_heal
+                    && auto.last_revision.as_deref() == Some(rendered.revision.as_str()) =>
+            {
+                // Automated without self-heal: Git did not move, so drift is
+                // reported, not corrected.
+                Mode::Compare
+            }
+            (_, mode) => mode,
+        };
         let mut outcome = Outcome {
             phase: OperationPhase::Succeeded,
             message: String::new(),
@@ -595,9 +652,10 @@ impl Engine {
             started_at: Timestamp::now(),
             finished_at: Timestamp::now(),
             trigger: request.trigger,
+            mode,
         };
 
-        if request.mode == Mode::Compare {
+        if mode == Mode::Compare {
             self.compare_all(&ctx, &rendered.steps, request, &desired, &mut outcome)
                 .instrument(info_span!("diff"))
                 .await;
@@ -794,8 +852,23 @@ impl Engine {
     /// Applies the objects of one step concurrently: each is compared with
     /// its live copy by a server-side dry run and applied only if it differs.
     async fn apply_objects(&self, ctx: &Ctx<'_>, objects: &[Keyed]) -> Vec<ResourceResult> {
-        let mut results: Vec<(usize, ResourceResult)> = stream::iter(objects.iter().enumerate())
-            .map(|(i, o)| async move { (i, self.reconcile(ctx, o, true).await) })
+        self.reconcile_all(ctx, objects.iter(), true).await
+    }
+
+    /// `reconcile` of every object, `concurrency` at a time, results in order.
+    async fn reconcile_all<'a>(
+        &self,
+        ctx: &Ctx<'_>,
+        objects: impl Iterator<Item = &'a Keyed>,
+        apply: bool,
+    ) -> Vec<ResourceResult> {
+        // The futures are made up front (not in a stream closure), so the
+        // sync future stays provably Send for the controller.
+        let futures: Vec<_> = objects
+            .enumerate()
+            .map(|(i, o)| self.reconcile(ctx, o, apply).map(move |r| (i, r)))
+            .collect();
+        let mut results: Vec<(usize, ResourceResult)> = stream::iter(futures)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
             .await;
@@ -862,6 +935,15 @@ impl Engine {
         else {
             return fail("cannot encode the object as JSON".into());
         };
+        // An object this Application already manages is re-asserted even
+        // where someone else took fields over: that drift is what GitOps
+        // corrects. Objects it does not manage yet are only taken over with
+        // the Force=true sync option; otherwise conflicts are reported.
+        let ours = prune::verdict(&live, ctx.apply.application) != prune::Verdict::NotOurs;
+        let real = ApplyOptions {
+            force: ctx.apply.force || ours,
+            ..ctx.apply.clone()
+        };
         let comparison = diff::compare(&would_be, Some(&live), ctx.ignore);
         if comparison.status == SyncStatusCode::Synced {
             return ResourceResult {
@@ -883,7 +965,7 @@ impl Engine {
                 diff: Some(comparison.diff),
             };
         }
-        match self.applier.apply(&object.manifest, &ctx.apply).await {
+        match self.applier.apply(&object.manifest, &real).await {
             Ok(_) => ResourceResult {
                 key,
                 status: SyncStatusCode::Synced,
@@ -911,14 +993,7 @@ impl Engine {
             .filter(|s| !s.step.hook)
             .flat_map(|s| s.objects.iter())
             .collect();
-        let mut results: Vec<(usize, ResourceResult)> =
-            stream::iter(objects.into_iter().enumerate())
-                .map(|(i, o)| async move { (i, self.reconcile(ctx, o, false).await) })
-                .buffer_unordered(self.options.concurrency.max(1))
-                .collect()
-                .await;
-        results.sort_by_key(|(i, _)| *i);
-        outcome.resources = results.into_iter().map(|(_, r)| r).collect();
+        outcome.resources = self.reconcile_all(ctx, objects.into_iter(), false).await;
         let name = ctx.apply.application;
         for key in prune::candidates(&request.previous, desired) {
             if let Ok(Some(live)) = self.applier.get(&key).await
@@ -1028,6 +1103,29 @@ impl Engine {
         }
         info!(pruned, "prune.completed");
         outcome.inventory = inventory;
+    }
+
+    /// Deletes every object of `inventory` that is still this Application's
+    /// (tracking label) and not marked to be kept; what failed, described.
+    pub async fn prune_all(&self, app: &Application, inventory: &[ObjectKey]) -> Vec<String> {
+        let name = app.metadata.name.clone().unwrap_or_default();
+        let mut failures = Vec::new();
+        for key in prune::candidates(inventory, &[]) {
+            let live = match self.applier.get(&key).await {
+                Ok(Some(live)) => serde_json::to_value(&live).unwrap_or_default(),
+                Ok(None) => continue,
+                Err(e) => {
+                    failures.push(e);
+                    continue;
+                }
+            };
+            if prune::verdict(&live, &name) == prune::Verdict::Prune
+                && let Err(e) = self.applier.delete(&key).await
+            {
+                failures.push(e);
+            }
+        }
+        failures
     }
 
     /// Hooks: each recreated per its delete policy, applied, and waited for.

@@ -26,15 +26,14 @@ pub struct Extra {
     pub retry_count: Option<i64>,
     /// When the next retry is due.
     pub next_retry_at: Option<k8s_openapi::jiff::Timestamp>,
+    /// Whether this operation belongs in `status.history`; polls that found
+    /// nothing to do do not.
+    pub add_history: bool,
 }
 
 /// The status after `outcome`, from the status before it. Pure.
-pub fn next_status(
-    app: &Application,
-    outcome: &Outcome,
-    mode: Mode,
-    extra: &Extra,
-) -> ApplicationStatus {
+pub fn next_status(app: &Application, outcome: &Outcome, extra: &Extra) -> ApplicationStatus {
+    let mode = outcome.mode;
     let previous = app.status.clone().unwrap_or_default();
     let mut status = previous.clone();
     status.observed_generation = app.metadata.generation;
@@ -87,7 +86,7 @@ pub fn next_status(
             next_retry_at: extra.next_retry_at.map(time),
             trace_id: extra.trace_id.clone(),
         });
-        if let Some(revision) = &outcome.revision {
+        if let Some(revision) = outcome.revision.as_ref().filter(|_| extra.add_history) {
             let id = previous.history.iter().map(|h| h.id).max().unwrap_or(0) + 1;
             status.history.insert(
                 0,

@@ -139,6 +139,7 @@ pub fn apply_request(previous: &Outcome, prune: bool) -> SyncRequest {
         mode: Mode::Apply,
         prune,
         previous: previous.inventory.clone(),
+        auto: None,
     }
 }
 
@@ -150,6 +151,7 @@ pub fn first_request() -> SyncRequest {
         mode: Mode::Apply,
         prune: true,
         previous: Vec::new(),
+        auto: None,
     }
 }
 
@@ -194,7 +196,14 @@ pub async fn create_app(client: &Client, app: &Application) -> Application {
 
 /// Records `outcome` in the Application's status and returns it re-read.
 pub async fn record_outcome(client: &Client, app: &Application, outcome: &Outcome) -> Application {
-    let status = record::next_status(app, outcome, Mode::Apply, &record::Extra::default());
+    let status = record::next_status(
+        app,
+        outcome,
+        &record::Extra {
+            add_history: true,
+            ..record::Extra::default()
+        },
+    );
     record::write(client, app, &status)
         .await
         .expect("status written")

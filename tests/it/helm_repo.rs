@@ -620,6 +620,7 @@ async fn an_application_syncs_a_chart_from_a_private_repository() {
         mode: skiff::sync::Mode::Apply,
         prune: true,
         previous: Vec::new(),
+        auto: None,
     };
 
     let outcome = engine.sync(&app, &request).await;

@@ -1,6 +1,7 @@
 //! Integration tests, one module per behaviour, all in one binary so that one
 //! build links them and one control plane per process serves them all.
 
+mod agent;
 mod api;
 mod apply;
 mod cli;

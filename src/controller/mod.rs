@@ -1,0 +1,124 @@
+//! The agent: keeps the root Application for the fleet path, then reconciles
+//! every Application in its namespace with a kube-runtime Controller (bounded
+//! concurrency, requeue by `spec.interval`, at once on a change of the
+//! trigger annotation), and serves health probes.
+
+pub mod config;
+pub mod reconcile;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Client, Config};
+use tracing::{info, warn};
+
+use crate::api::Application;
+use crate::source::git::GitCache;
+use crate::sync::{CREDENTIALS_ANNOTATION, Engine, EngineOptions};
+use config::AgentConfig;
+use reconcile::{Context, error_policy, reconcile};
+
+/// The field manager the agent writes the root Application with.
+pub const AGENT_MANAGER: &str = "skiff-agent";
+
+/// Runs the agent until the process is stopped.
+pub async fn run(config: AgentConfig) -> Result<(), String> {
+    let kube_config = Config::infer()
+        .await
+        .map_err(|e| format!("no cluster configuration (in-cluster or KUBECONFIG): {e}"))?;
+    let client = Client::try_from(kube_config).map_err(|e| format!("kube client: {e}"))?;
+    ensure_root_application(&client, &config).await?;
+
+    let git = GitCache::new(
+        config.cache_dir.join("git"),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| format!("{}: {e}", config.cache_dir.display()))?;
+    let engine = Engine::new(
+        client.clone(),
+        Arc::new(git),
+        EngineOptions {
+            credentials_namespace: Some(config.namespace.clone()),
+            chart_cache: Some(config.cache_dir.join("charts")),
+            fetch_max_age: config.interval,
+            ..EngineOptions::default()
+        },
+    );
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "skiff".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        },
+    );
+    let context = Arc::new(Context {
+        client: client.clone(),
+        engine,
+        recorder,
+        default_interval: config.interval,
+        seen: Default::default(),
+    });
+    let apps: Api<Application> = Api::namespaced(client.clone(), &config.namespace);
+    info!(namespace = %config.namespace, concurrency = config.concurrency, "agent.started");
+    Controller::new(apps, watcher::Config::default())
+        .with_config(ControllerConfig::default().concurrency(config.concurrency))
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                warn!(error = %e, "controller.error");
+            }
+        })
+        .await;
+    info!("agent.stopped");
+    Ok(())
+}
+
+/// Creates or updates the root Application: an app-of-apps over the fleet
+/// path, so the Applications and AppProjects in Git are applied and then
+/// reconciled in turn.
+pub async fn ensure_root_application(client: &Client, config: &AgentConfig) -> Result<(), String> {
+    let fleet = &config.fleet;
+    let mut annotations = serde_json::Map::new();
+    if let Some(secret) = &fleet.secret_ref {
+        annotations.insert(CREDENTIALS_ANNOTATION.into(), secret.clone().into());
+    }
+    let root = serde_json::json!({
+        "apiVersion": "skiff.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": fleet.name,
+            "namespace": config.namespace,
+            "annotations": annotations,
+        },
+        "spec": {
+            "project": "default",
+            "source": {
+                "repoURL": fleet.repo_url,
+                "targetRevision": fleet.target_revision,
+                "path": fleet.path,
+                "directory": {"recurse": true},
+            },
+            "destination": {"namespace": config.namespace},
+            "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
+        },
+    });
+    let api: Api<Application> = Api::namespaced(client.clone(), &config.namespace);
+    api.patch(
+        &fleet.name,
+        &PatchParams::apply(AGENT_MANAGER).force(),
+        &Patch::Apply(&root),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "creating the root Application {}/{}: {e}",
+            config.namespace, fleet.name
+        )
+    })
+}

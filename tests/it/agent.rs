@@ -1,0 +1,252 @@
+//! The agent end to end: `skiff agent` as a real process against the testbed
+//! and a real fleet repository. It creates the root Application, which
+//! applies the Applications in Git (app-of-apps); those sync in turn; a new
+//! commit is picked up by polling; the trigger annotation syncs at once and
+//! is echoed; drift is corrected with selfHeal; deleting an Application
+//! prunes what it applied.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+use skiff::api::Application;
+use skiff_testbed::{ChildGuard, ControlPlane, TestNamespace};
+
+use crate::fleet::{GitRepo, install_crds, scratch};
+
+/// An Application manifest as it sits in the fleet repository.
+fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str, self_heal: bool) -> String {
+    format!(
+        "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {repo}\n    targetRevision: main\n    path: {path}\n  destination:\n    namespace: {namespace}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: {self_heal}\n"
+    )
+}
+
+fn overlay(repo: &GitRepo, env: &str, color: &str) {
+    repo.write(
+        "apps/web/base/kustomization.yaml",
+        "resources:\n- config.yaml\n",
+    )
+    .write(
+        "apps/web/base/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  color: base\n",
+    )
+    .write(
+        &format!("apps/web/overlays/{env}/kustomization.yaml"),
+        &format!(
+            "resources:\n- ../../base\nnamePrefix: {env}-\npatches:\n- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: web-config\n    data:\n      color: {color}\n"
+        ),
+    );
+}
+
+/// A fleet with two environments; the agent serves `clusters/dev`.
+fn fleet_repo(name: &str, namespace: &str) -> GitRepo {
+    let repo = GitRepo::new(name);
+    let url = repo.url();
+    overlay(&repo, "dev", "green");
+    overlay(&repo, "prod", "blue");
+    repo.write(
+        "clusters/dev/web.yaml",
+        &app_yaml("web", namespace, &url, "apps/web/overlays/dev", true),
+    )
+    .write(
+        "clusters/dev/audit.yaml",
+        &app_yaml("audit", namespace, &url, "apps/audit", false),
+    )
+    .write(
+        "apps/audit/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: audit\ndata:\n  level: low\n",
+    )
+    .write(
+        "clusters/prod/web.yaml",
+        &app_yaml(
+            "web",
+            "prod-elsewhere",
+            &url,
+            "apps/web/overlays/prod",
+            true,
+        ),
+    );
+    repo.commit("fleet with dev and prod");
+    repo
+}
+
+struct Agent {
+    _child: ChildGuard,
+}
+
+fn start_agent(ns: &TestNamespace, repo: &GitRepo, cache: &Path) -> Agent {
+    let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .arg("agent")
+        .env("KUBECONFIG", ControlPlane::shared().kubeconfig())
+        .env("SKIFF_FLEET_REPO_URL", repo.url())
+        .env("SKIFF_FLEET_TARGET_REVISION", "main")
+        .env("SKIFF_FLEET_PATH", "clusters/dev")
+        .env("SKIFF_NAMESPACE", &ns.name)
+        .env("SKIFF_INTERVAL", "2s")
+        .env("SKIFF_LOG_FORMAT", "text")
+        .env("SKIFF_LOG", "warn")
+        .env("SKIFF_METRICS_ADDRESS", "127.0.0.1:0")
+        .env("XDG_CACHE_HOME", cache)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start skiff agent");
+    Agent {
+        _child: ChildGuard::new(child),
+    }
+}
+
+/// Polls `check` every 100 ms until it gives a value or `limit` passes.
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn color(cms: &Api<ConfigMap>, name: &str) -> Option<String> {
+    cms.get_opt(name)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|cm| cm.data)
+        .and_then(|d| d.get("color").or(d.get("level")).cloned())
+}
+
+#[tokio::test]
+async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
+    let ns = ControlPlane::shared().namespace("agent").await;
+    install_crds(&ns.client).await;
+    let repo = fleet_repo("agent-fleet", &ns.name);
+    let cache = scratch("agent-cache");
+    let _agent = start_agent(&ns, &repo, &cache);
+    let cms = ns.api::<ConfigMap>();
+    let apps: Api<Application> = Api::namespaced(ns.client.clone(), &ns.name);
+
+    // app-of-apps: root -> web -> dev overlay applied (prod is not this cluster's).
+    let first = eventually("the dev overlay applied", Duration::from_secs(60), || {
+        let cms = cms.clone();
+        async move { color(&cms, "dev-web-config").await }
+    })
+    .await;
+    assert_eq!(first, "green");
+    assert!(cms.get_opt("prod-web-config").await.expect("get").is_none());
+    let root = apps.get("fleet").await.expect("root Application");
+    assert_eq!(root.spec.source.path.as_deref(), Some("clusters/dev"));
+    let web = apps.get("web").await.expect("web Application from Git");
+    assert!(
+        web.finalizers().iter().any(|f| f == "skiff.dev/prune"),
+        "finalizer added: {:?}",
+        web.metadata.finalizers
+    );
+
+    // A commit is picked up by polling.
+    overlay(&repo, "dev", "purple");
+    repo.commit("dev: purple");
+    eventually("the commit applied", Duration::from_secs(30), || {
+        let cms = cms.clone();
+        async move {
+            (color(&cms, "dev-web-config").await.as_deref() == Some("purple")).then_some(())
+        }
+    })
+    .await;
+
+    // The trigger annotation syncs at once and is echoed.
+    let asked = Instant::now();
+    apps.patch(
+        "audit",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"annotations": {"skiff.dev/requested-at": "now-1"}}})),
+    )
+    .await
+    .expect("annotate");
+    eventually("the request echoed", Duration::from_secs(20), || {
+        let apps = apps.clone();
+        async move {
+            let app = apps.get("audit").await.ok()?;
+            let status = app.status?;
+            (status.last_handled_request.as_deref() == Some("now-1")
+                && status.operation_state?.finished_at.is_some())
+            .then_some(())
+        }
+    })
+    .await;
+    eprintln!("annotation to handled: {:?}", asked.elapsed());
+
+    // Drift: corrected with selfHeal (web), only reported without it (audit).
+    for (name, value) in [("dev-web-config", "tampered"), ("audit", "tampered")] {
+        let field = if name == "audit" { "level" } else { "color" };
+        cms.patch(
+            name,
+            &PatchParams::apply("intruder").force(),
+            &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name}, "data": {field: value}})),
+        )
+        .await
+        .expect("drift");
+    }
+    eventually("drift corrected", Duration::from_secs(30), || {
+        let cms = cms.clone();
+        async move {
+            (color(&cms, "dev-web-config").await.as_deref() == Some("purple")).then_some(())
+        }
+    })
+    .await;
+    eventually("drift reported", Duration::from_secs(30), || {
+        let apps = apps.clone();
+        async move {
+            let status = apps.get("audit").await.ok()?.status?;
+            (status.sync?.status == skiff::api::SyncStatusCode::OutOfSync).then_some(())
+        }
+    })
+    .await;
+    assert_eq!(color(&cms, "audit").await.as_deref(), Some("tampered"));
+
+    // Deleting an Application (here one not in Git) prunes what it applied.
+    let extra: Application = serde_saphyr::from_str(&app_yaml(
+        "extra",
+        &ns.name,
+        &repo.url(),
+        "apps/audit-extra",
+        false,
+    ))
+    .expect("app");
+    repo.write(
+        "apps/audit-extra/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  level: high\n",
+    );
+    repo.commit("extra source");
+    apps.patch("extra", &PatchParams::apply("tests"), &Patch::Apply(&extra))
+        .await
+        .expect("create extra");
+    eventually("extra applied", Duration::from_secs(30), || {
+        let cms = cms.clone();
+        async move { color(&cms, "extra").await }
+    })
+    .await;
+    apps.delete("extra", &DeleteParams::default())
+        .await
+        .expect("delete");
+    eventually("extra pruned and gone", Duration::from_secs(30), || {
+        let (cms, apps) = (cms.clone(), apps.clone());
+        async move {
+            let gone = cms.get_opt("extra").await.ok()?.is_none()
+                && apps.get_opt("extra").await.ok()?.is_none();
+            gone.then_some(())
+        }
+    })
+    .await;
+}
