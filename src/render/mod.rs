@@ -119,7 +119,11 @@ pub fn render_source(
     let kind = if source.chart.is_some() {
         Kind::Helm
     } else {
-        detect(dir, source)?
+        // Named by its path in the repository, not in the agent's cache.
+        detect(dir, source).map_err(|mut e| {
+            e.file = dir.strip_prefix(repo_root).unwrap_or(dir).to_path_buf();
+            e
+        })?
     };
     match kind {
         Kind::Directory => directory::render(dir, &source.directory.clone().unwrap_or_default()),
