@@ -17,3 +17,4 @@ mod render_directory;
 mod render_helm;
 mod ssa;
 mod sync_apply;
+mod sync_bad_input;
