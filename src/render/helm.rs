@@ -31,6 +31,7 @@ pub fn render(
 ) -> Result<Vec<Manifest>, RenderError> {
     let rel_chart = chart_dir.strip_prefix(repo_root).unwrap_or(chart_dir);
     let chart_err = |e: skiff_helm::Error| RenderError::new(rel_chart, None, e.to_string());
+    refuse_links_outside(repo_root, chart_dir)?;
     let chart = skiff_helm::load(chart_dir).map_err(chart_err)?;
 
     let mut values = strvals::empty();
@@ -104,6 +105,45 @@ pub fn render(
         manifests.extend(yaml::manifests(Path::new(&m.source), &m.content)?);
     }
     Ok(manifests)
+}
+
+/// Refuses symbolic links in a chart folder that lead outside the repository:
+/// the chart loader follows links, and a commit must not make the agent read
+/// (and apply) its own files. Archives are checked by the loader itself.
+fn refuse_links_outside(repo_root: &Path, chart_dir: &Path) -> Result<(), RenderError> {
+    if !chart_dir.is_dir() {
+        return Ok(());
+    }
+    let shown = |p: &Path| p.strip_prefix(repo_root).unwrap_or(p).to_path_buf();
+    let mut visited = std::collections::HashSet::new();
+    let mut stack = vec![chart_dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let real = dir
+            .canonicalize()
+            .map_err(|e| RenderError::new(shown(&dir), None, format!("cannot be read: {e}")))?;
+        if !visited.insert(real) {
+            continue;
+        }
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| RenderError::new(shown(&dir), None, format!("cannot be read: {e}")))?;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_symlink())
+                && let Err(why) = inside(repo_root, &path)
+            {
+                let why = why.replace("is outside", "leads outside");
+                return Err(RenderError::new(
+                    shown(&path),
+                    None,
+                    format!("is a symbolic link that {why}; refused"),
+                ));
+            }
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `path` resolved (symlinks too), if it stays inside `root`.

@@ -110,6 +110,19 @@ pub struct Target<'a> {
     pub capabilities: &'a skiff_helm::Capabilities,
 }
 
+/// `path` (relative to `dir`, or inside it) as a path in the repository.
+fn in_repo(repo_root: &Path, dir: &Path, path: &Path) -> PathBuf {
+    let rel_dir = dir.strip_prefix(repo_root).unwrap_or(dir);
+    let path = path.strip_prefix(dir).unwrap_or(path);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else if path.as_os_str().is_empty() {
+        rel_dir.to_path_buf()
+    } else {
+        rel_dir.join(path)
+    }
+}
+
 /// Renders `source` from its checked-out folder `dir` inside `repo_root`.
 pub fn render_source(
     repo_root: &Path,
@@ -121,10 +134,30 @@ pub fn render_source(
     let kind = if source.chart.is_some() {
         Kind::Helm
     } else {
-        detect(dir, source)?
+        // Named by its path in the repository, not in the agent's cache.
+        detect(dir, source).map_err(|mut e| {
+            e.file = dir.strip_prefix(repo_root).unwrap_or(dir).to_path_buf();
+            e
+        })?
     };
     match kind {
-        Kind::Directory => directory::render(dir, &source.directory.clone().unwrap_or_default()),
+        // Files are named by their path in the repository, as Kustomize and
+        // Helm errors name them: `deployment.yaml:3` alone is ambiguous in a
+        // fleet repository.
+        Kind::Directory => directory::render(dir, &source.directory.clone().unwrap_or_default())
+            .map(|manifests| {
+                manifests
+                    .into_iter()
+                    .map(|mut m| {
+                        m.source = in_repo(repo_root, dir, &m.source);
+                        m
+                    })
+                    .collect()
+            })
+            .map_err(|mut e| {
+                e.file = in_repo(repo_root, dir, &e.file);
+                e
+            }),
         Kind::Kustomize => kustomize::render(repo_root, dir),
         Kind::Helm => {
             let helm_source = source.helm.clone().unwrap_or_default();

@@ -19,6 +19,7 @@ mod render_directory;
 mod render_helm;
 mod ssa;
 mod sync_apply;
+mod sync_bad_input;
 mod sync_conflict;
 mod sync_health;
 mod sync_order;
