@@ -1,7 +1,10 @@
 //! The user-facing commands.
 
 pub mod apply;
+pub mod apps;
 pub mod helm;
 pub mod kube;
 pub mod kustomize;
+pub mod ops;
+pub mod output;
 pub mod render;
