@@ -6,7 +6,10 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::{Value, json};
-use skiff::api::{Application, ApplicationStatus, HealthStatusCode, SyncStatusCode};
+use skiff::api::{
+    Application, ApplicationStatus, HealthStatusCode, REQUESTED_AT_ANNOTATION,
+    SYNC_REVISION_ANNOTATION, SyncStatusCode,
+};
 
 use super::kube::KubeArgs;
 use super::output::{self, Cell, Fields, Format, Table, paint, status_colour};
@@ -421,6 +424,9 @@ fn describe(app: &Application, now: Timestamp, colour: bool) -> String {
         "Revision",
         or_none(status.sync.as_ref().and_then(|s| s.revision.clone())),
     );
+    if let Some(pending) = pending_request(app) {
+        fields.add("Requested", pending);
+    }
     out.push_str("Sync:\n");
     out.push_str(&fields.render(2));
 
@@ -503,6 +509,23 @@ fn describe(app: &Application, now: Timestamp, colour: bool) -> String {
         out.push_str(&indent(&table.render(colour)));
     }
     out
+}
+
+/// A sync request (`skiff sync`, `skiff rollback`) the agent has not handled yet.
+fn pending_request(app: &Application) -> Option<String> {
+    let annotations = app.metadata.annotations.as_ref()?;
+    let requested = annotations.get(REQUESTED_AT_ANNOTATION)?;
+    let handled = app
+        .status
+        .as_ref()
+        .and_then(|s| s.last_handled_request.as_ref());
+    if handled == Some(requested) {
+        return None;
+    }
+    Some(match annotations.get(SYNC_REVISION_ANNOTATION) {
+        Some(revision) => format!("{requested} (revision {revision}), not handled yet"),
+        None => format!("{requested}, not handled yet"),
+    })
 }
 
 fn indent(text: &str) -> String {
@@ -648,6 +671,25 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Conditions: <none>\n"), "{text}");
+        assert!(!text.contains("Requested:"), "{text}");
         assert!(!text.contains('\x1b'));
+
+        let mut pending = app("web", healthy());
+        pending.metadata.annotations = Some(
+            [
+                (REQUESTED_AT_ANNOTATION.to_owned(), "t2".to_owned()),
+                (SYNC_REVISION_ANNOTATION.to_owned(), "v1".to_owned()),
+            ]
+            .into(),
+        );
+        let text = describe(&pending, now, false);
+        assert!(
+            text.contains("  Requested: t2 (revision v1), not handled yet\n"),
+            "{text}"
+        );
+        if let Some(status) = pending.status.as_mut() {
+            status.last_handled_request = Some("t2".to_owned());
+        }
+        assert!(!describe(&pending, now, false).contains("Requested:"));
     }
 }

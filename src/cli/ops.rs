@@ -216,8 +216,10 @@ async fn follow(
     let mut watching = Watching {
         name: format!("{namespace}/{name}"),
         request: request.to_owned(),
-        last_seen: initial,
+        last_seen: initial.clone(),
+        before: initial,
         handled: false,
+        conditions: Vec::new(),
     };
     eprintln!(
         "Waiting up to {} for the agent to sync Application {}...",
@@ -271,7 +273,11 @@ struct Watching {
     name: String,
     request: String,
     last_seen: Option<OperationState>,
+    /// The operation recorded before the request: never the answer to it.
+    before: Option<OperationState>,
     handled: bool,
+    /// Why the Application is stuck, as its conditions said last.
+    conditions: Vec<String>,
 }
 
 impl Watching {
@@ -279,6 +285,15 @@ impl Watching {
     fn observe(&mut self, status: Option<&ApplicationStatus>) -> Option<Result<i32, String>> {
         let status = status?;
         let operation = status.operation_state.as_ref();
+        self.conditions = status
+            .conditions
+            .iter()
+            .filter(|c| c.status == "True")
+            .map(|c| match &c.message {
+                Some(m) => format!("{}: {}", c.type_, output::single_line(m)),
+                None => c.type_.clone(),
+            })
+            .collect();
         if !self.handled && status.last_handled_request.as_deref() == Some(self.request.as_str()) {
             self.handled = true;
         }
@@ -297,7 +312,10 @@ impl Watching {
         if !self.handled {
             return None;
         }
-        let op = operation.filter(|o| o.finished_at.is_some())?;
+        // An agent that handled the request without syncing (a closed sync
+        // window, say) leaves the earlier operation in place.
+        let op =
+            operation.filter(|o| o.finished_at.is_some() && Some(*o) != self.before.as_ref())?;
         let trace = op
             .trace_id
             .as_deref()
@@ -324,14 +342,19 @@ impl Watching {
 
     fn timeout_message(&self, timeout: Duration) -> String {
         let waited = duration_text(timeout);
+        let why = if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("; its conditions: {}", self.conditions.join("; "))
+        };
         if self.handled {
             format!(
-                "timed out after {waited}: the sync of Application {} has not finished yet",
+                "timed out after {waited}: the sync of Application {} has not finished yet{why}",
                 self.name
             )
         } else {
             format!(
-                "timed out after {waited}: the agent has not picked up the sync request of Application {} (is the agent running, and the Application not suspended?)",
+                "timed out after {waited}: the agent has not picked up the sync request of Application {} (is the agent running, and the Application not suspended?){why}",
                 self.name
             )
         }
@@ -379,6 +402,13 @@ mod tests {
         }
     }
 
+    fn earlier() -> OperationState {
+        OperationState {
+            trace_id: Some("earlier".to_owned()),
+            ..op("Succeeded", true)
+        }
+    }
+
     fn status(handled: &str, op: OperationState) -> ApplicationStatus {
         ApplicationStatus {
             last_handled_request: Some(handled.to_owned()),
@@ -391,8 +421,10 @@ mod tests {
         Watching {
             name: "team/web".to_owned(),
             request: "new".to_owned(),
-            last_seen: Some(op("Succeeded", true)),
+            last_seen: Some(earlier()),
+            before: Some(earlier()),
             handled: false,
+            conditions: Vec::new(),
         }
     }
 

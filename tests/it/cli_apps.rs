@@ -515,3 +515,56 @@ async fn sync_wait_reports_the_result_the_agent_records() {
         "{stderr}"
     );
 }
+
+/// Runs skiff on a pseudo-terminal (util-linux `script`), as a person would.
+fn on_terminal(args: &[&str], ns: &TestNamespace, no_color: bool) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let kubeconfig = ControlPlane::shared()
+        .kubeconfig()
+        .to_str()
+        .expect("utf-8 path")
+        .to_owned();
+    let mut line = vec![quote(env!("CARGO_BIN_EXE_skiff"))];
+    line.extend(args.iter().map(|a| quote(a)));
+    line.extend([
+        "--kubeconfig".to_owned(),
+        quote(&kubeconfig),
+        "-n".to_owned(),
+        quote(&ns.name),
+    ]);
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .env("TERM", "xterm");
+    if no_color {
+        script.env("NO_COLOR", "1");
+    } else {
+        script.env_remove("NO_COLOR");
+    }
+    let out = script.output().expect("run script(1) from util-linux");
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert!(out.status.success(), "{:?}: {text}", out.status);
+    text
+}
+
+#[tokio::test]
+async fn colour_only_on_a_terminal_without_no_color() {
+    let ns = ControlPlane::shared().namespace("cli-apps-colour").await;
+    let web = new_app(&ns, "web", json!({})).await;
+    record::write(&ns.client, &web, &synced_status())
+        .await
+        .expect("status");
+
+    let coloured = on_terminal(&["get", "apps"], &ns, false);
+    assert!(coloured.contains("\x1b[32mSynced\x1b[0m"), "{coloured:?}");
+    assert!(coloured.contains("\x1b[32mHealthy\x1b[0m"), "{coloured:?}");
+    // The escape codes take no columns: without them it is the piped table.
+    let plain = coloured.replace("\x1b[32m", "").replace("\x1b[0m", "");
+    assert_eq!(plain, ok(&["get", "apps"], &ns));
+
+    let history = on_terminal(&["history", "web"], &ns, false);
+    assert!(history.contains("\x1b[31mFailed\x1b[0m"), "{history:?}");
+
+    let uncoloured = on_terminal(&["get", "apps"], &ns, true);
+    assert!(!uncoloured.contains('\x1b'), "NO_COLOR: {uncoloured:?}");
+}
