@@ -231,6 +231,7 @@ async fn follow(
     let mut events = watcher::watcher(api.clone(), config)
         .default_backoff()
         .boxed();
+    let mut last_error = None;
     loop {
         let event = match tokio::time::timeout_at(deadline, events.next()).await {
             Err(_elapsed) => {
@@ -244,8 +245,17 @@ async fn follow(
                 ));
             }
             Ok(Some(Err(e))) => {
-                // The watcher backs off and retries; the deadline still holds.
-                tracing::debug!("watching Application {}: {e}", watching.name);
+                // The watcher backs off and retries until the deadline; say
+                // why once, so that (say) a missing RBAC rule is not a
+                // silent timeout.
+                let text = e.to_string();
+                if last_error.as_ref() != Some(&text) {
+                    eprintln!(
+                        "warning: watching Application {}: {text} (retrying)",
+                        watching.name
+                    );
+                    last_error = Some(text);
+                }
                 continue;
             }
             Ok(Some(Ok(event))) => event,
