@@ -1,7 +1,6 @@
 //! skiff: a GitOps reconciliation agent for Kubernetes.
 //!
-//! One subcommand per user task; the agent and the cluster commands (get,
-//! status, sync, ...) land with the issues that build them.
+//! One subcommand per user task; the agent lands with the issue that builds it.
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +32,20 @@ enum Command {
     Apply(cli::apply::ApplyArgs),
     /// Show how the cluster differs from what an Application renders.
     Diff(cli::apply::DiffArgs),
+    /// List Applications with their sync and health: `skiff get apps`.
+    Get(cli::apps::GetArgs),
+    /// Show an Application: source, destination, sync, health, last operation, resources.
+    Status(cli::apps::StatusArgs),
+    /// List an Application's past syncs (the IDs `skiff rollback` takes).
+    History(cli::apps::HistoryArgs),
+    /// Ask the agent to sync an Application now, and optionally wait for the result.
+    Sync(cli::ops::SyncArgs),
+    /// Sync the revision of a history entry and turn automated sync off.
+    Rollback(cli::ops::RollbackArgs),
+    /// Stop the agent reconciling an Application (sets spec.suspend).
+    Suspend(cli::ops::NameArgs),
+    /// Let the agent reconcile a suspended Application again.
+    Resume(cli::ops::NameArgs),
     /// Run the GitOps agent: keep the fleet's Applications in sync.
     Agent(cli::agent::AgentArgs),
 }
@@ -54,6 +67,13 @@ fn main() {
         Some(Command::Apply(args)) => block_on(cli::apply::apply(args)).map_err(|e| (e, 1)),
         // kubectl diff's convention: 1 means "differs", so errors are 2.
         Some(Command::Diff(args)) => block_on(cli::apply::diff(args)).map_err(|e| (e, 2)),
+        Some(Command::Get(args)) => block_on(cli::apps::get(args)).map_err(|e| (e, 1)),
+        Some(Command::Status(args)) => block_on(cli::apps::status(args)).map_err(|e| (e, 1)),
+        Some(Command::History(args)) => block_on(cli::apps::history(args)).map_err(|e| (e, 1)),
+        Some(Command::Sync(args)) => block_on(cli::ops::sync(args)).map_err(|e| (e, 1)),
+        Some(Command::Rollback(args)) => block_on(cli::ops::rollback(args)).map_err(|e| (e, 1)),
+        Some(Command::Suspend(args)) => block_on(cli::ops::suspend(args)).map_err(|e| (e, 1)),
+        Some(Command::Resume(args)) => block_on(cli::ops::resume(args)).map_err(|e| (e, 1)),
         Some(Command::Agent(_)) | None => Ok(0),
     };
     match result {

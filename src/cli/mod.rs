@@ -2,7 +2,10 @@
 
 pub mod agent;
 pub mod apply;
+pub mod apps;
 pub mod helm;
 pub mod kube;
 pub mod kustomize;
+pub mod ops;
+pub mod output;
 pub mod render;

@@ -6,6 +6,7 @@ mod api;
 mod apply;
 mod cli;
 mod cli_apply;
+mod cli_apps;
 mod collector;
 mod crd;
 mod deployment;
