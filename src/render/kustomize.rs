@@ -5,10 +5,11 @@ use std::path::Path;
 
 use super::{Manifest, RenderError, yaml};
 
-/// Builds the kustomization in `dir`; `repo_root` only shortens names in errors.
+/// Builds the kustomization in `dir`; nothing it includes may lie outside
+/// `repo_root`, and errors name files relative to it.
 pub fn render(repo_root: &Path, dir: &Path) -> Result<Vec<Manifest>, RenderError> {
     let rel = dir.strip_prefix(repo_root).unwrap_or(dir);
-    let text = skiff_kustomize::build(dir)
+    let text = skiff_kustomize::build_within(dir, repo_root)
         .map_err(|e| RenderError::new(rel, None, relative_paths(repo_root, &e.to_string())))?;
     // kustomize prints a stream without `# Source` markers: every object is
     // attributed to the kustomization folder.

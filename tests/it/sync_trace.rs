@@ -1,7 +1,9 @@
 //! Each sync is one `tracing` span, `sync <namespace>/<app>`, with the
-//! attributes and phase events DESIGN names. A small recording layer captures
-//! what the engine emits (the OTLP export of the same spans is tested against
-//! a real collector with the agent).
+//! attributes and phase events DESIGN names. A small recording layer, installed
+//! as the process's global subscriber (thread-local subscribers miss spans in a
+//! multi-threaded test binary), captures what the engine emits; the test reads
+//! only the spans of its own namespace. The OTLP export of the same spans is
+//! tested against a real collector with the agent.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,14 +18,14 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::fleet::{GitRepo, application, apply_request, config_map, engine, first_request};
 
-/// (span id, span name, its fields as recorded)
-type SpanRecord = (u64, String, Vec<(String, String)>);
+/// (span id, span name, its fields as recorded, the namespace of the sync it belongs to)
+type SpanRecord = (u64, String, Vec<(String, String)>, Option<String>);
 
 #[derive(Clone, Debug, Default)]
 struct Recorded {
     spans: Vec<SpanRecord>,
-    /// (message, the names of the spans it sits in, innermost first)
-    events: Vec<(String, Vec<String>)>,
+    /// (message, the namespace of the sync it was emitted in)
+    events: Vec<(String, Option<String>)>,
 }
 
 #[derive(Clone, Default)]
@@ -40,13 +42,42 @@ impl Visit for Fields<'_> {
     }
 }
 
+impl Recorder {
+    /// The namespace of the innermost live `sync` span among `ids`.
+    fn sync_namespace(
+        r: &Recorded,
+        ids: impl Iterator<Item = (u64, &'static str)>,
+    ) -> Option<String> {
+        for (id, name) in ids {
+            if name == "sync" {
+                // Ids are reused after a span closes; the live one is the latest.
+                return r
+                    .spans
+                    .iter()
+                    .rfind(|s| s.0 == id && s.1 == "sync")
+                    .and_then(|s| field(&s.2, "namespace").map(str::to_owned));
+            }
+        }
+        None
+    }
+}
+
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = Vec::new();
         attrs.record(&mut Fields(&mut fields));
+        let name = attrs.metadata().name();
         let mut r = self.0.lock().expect("lock");
+        let namespace = if name == "sync" {
+            field(&fields, "namespace").map(str::to_owned)
+        } else {
+            ctx.span(id).and_then(|span| {
+                let scope = span.scope().skip(1).map(|s| (s.id().into_u64(), s.name()));
+                Recorder::sync_namespace(&r, scope)
+            })
+        };
         r.spans
-            .push((id.into_u64(), attrs.metadata().name().to_owned(), fields));
+            .push((id.into_u64(), name.to_owned(), fields, namespace));
     }
     fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
         let mut r = self.0.lock().expect("lock");
@@ -62,17 +93,42 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
             .find(|(k, _)| k == "message")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let scope = ctx
-            .event_scope(event)
-            .map(|s| s.map(|span| span.name().to_owned()).collect())
-            .unwrap_or_default();
-        self.0.lock().expect("lock").events.push((message, scope));
+        let mut r = self.0.lock().expect("lock");
+        let namespace = ctx.event_scope(event).and_then(|scope| {
+            let ids = scope.map(|s| (s.id().into_u64(), s.name()));
+            Recorder::sync_namespace(&r, ids)
+        });
+        r.events.push((message, namespace));
     }
 }
 
 impl Recorder {
-    fn take(&self) -> Recorded {
-        std::mem::take(&mut *self.0.lock().expect("lock"))
+    /// The process-wide recorder, installed on first use.
+    fn global() -> Recorder {
+        static RECORDER: std::sync::OnceLock<Recorder> = std::sync::OnceLock::new();
+        RECORDER
+            .get_or_init(|| {
+                let recorder = Recorder::default();
+                tracing::subscriber::set_global_default(
+                    tracing_subscriber::registry().with(recorder.clone()),
+                )
+                .expect("no other global subscriber in the test binary");
+                recorder
+            })
+            .clone()
+    }
+
+    /// The spans and events of the syncs of `namespace`, and takes them out.
+    fn take_namespace(&self, namespace: &str) -> Recorded {
+        let mut all = self.0.lock().expect("lock");
+        let mine = |ns: &Option<String>| ns.as_deref() == Some(namespace);
+        let out = Recorded {
+            spans: all.spans.iter().filter(|s| mine(&s.3)).cloned().collect(),
+            events: all.events.iter().filter(|e| mine(&e.1)).cloned().collect(),
+        };
+        all.spans.retain(|s| !mine(&s.3));
+        all.events.retain(|e| !mine(&e.1));
+        out
     }
 }
 
@@ -85,9 +141,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn a_sync_is_one_span_with_attributes_and_phase_events() {
-    let recorder = Recorder::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
+    let recorder = Recorder::global();
     let ns = ControlPlane::shared().namespace("sync-trace").await;
     let repo = GitRepo::new("sync-trace");
     repo.write("app/a.yaml", &config_map("alpha", &[]));
@@ -102,7 +156,7 @@ async fn a_sync_is_one_span_with_attributes_and_phase_events() {
         "{}",
         outcome.message
     );
-    let recorded = recorder.take();
+    let recorded = recorder.take_namespace(&ns.name);
 
     let syncs: Vec<_> = recorded.spans.iter().filter(|s| s.1 == "sync").collect();
     assert_eq!(syncs.len(), 1, "one sync span: {:?}", recorded.spans);
@@ -117,12 +171,7 @@ async fn a_sync_is_one_span_with_attributes_and_phase_events() {
     assert_eq!(field(fields, "result"), Some("Succeeded"));
     assert!(field(fields, "repo").is_some_and(|r| r.starts_with("file://")));
 
-    let in_sync: Vec<&str> = recorded
-        .events
-        .iter()
-        .filter(|(_, scope)| scope.iter().any(|s| s == "sync"))
-        .map(|(m, _)| m.as_str())
-        .collect();
+    let in_sync: Vec<&str> = recorded.events.iter().map(|(m, _)| m.as_str()).collect();
     let phases = [
         "source.fetched",
         "render.completed",
@@ -156,11 +205,11 @@ async fn a_sync_is_one_span_with_attributes_and_phase_events() {
     repo.commit("v2: broken");
     let failed = engine.sync(&app, &apply_request(&outcome, true)).await;
     assert_eq!(failed.phase, OperationPhase::Error);
-    let recorded = recorder.take();
+    let recorded = recorder.take_namespace(&ns.name);
     let sync = recorded
         .spans
         .iter()
-        .find(|s| s.1 == "sync")
+        .rfind(|s| s.1 == "sync")
         .expect("sync span");
     assert_eq!(field(&sync.2, "result"), Some("Error"));
     assert_eq!(field(&sync.2, "otel.status_code"), Some("ERROR"));

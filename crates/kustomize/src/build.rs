@@ -35,11 +35,31 @@ pub fn build(dir: &Path) -> Result<String> {
 struct Ctx {
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
+    /// No kustomization may live outside this folder (canonical), if set.
+    boundary: Option<PathBuf>,
+}
+
+/// Like [`build`], but every kustomization it reaches (resources, bases,
+/// components) must lie in or below `boundary`, e.g. the Git checkout: a
+/// `../../..` that climbs out of the repository is refused. kustomize itself
+/// allows such directories; an agent rendering untrusted commits must not.
+pub fn build_within(dir: &Path, boundary: &Path) -> Result<String> {
+    let boundary = boundary
+        .canonicalize()
+        .map_err(|e| Error::in_file(boundary, format!("cannot open the repository folder: {e}")))?;
+    let ctx = Ctx {
+        boundary: Some(boundary),
+        ..Ctx::default()
+    };
+    build_in(dir, ctx).map(|o| o.yaml)
 }
 
 /// Like [`build`], also returning the deprecation warnings kustomize prints.
 pub fn build_with_warnings(dir: &Path) -> Result<Output> {
-    let mut ctx = Ctx::default();
+    build_in(dir, Ctx::default())
+}
+
+fn build_in(dir: &Path, mut ctx: Ctx) -> Result<Output> {
     let (resources, sort) = accumulate(dir, &mut ctx, false)?;
     let mut resources = resources;
     for r in resources.iter_mut().filter(|r| r.needs_hash) {
@@ -172,6 +192,14 @@ fn accumulate_onto(
     base: Vec<Resource>,
 ) -> Result<(Vec<Resource>, bool)> {
     let loader = Loader::new(dir)?;
+    if let Some(boundary) = &ctx.boundary
+        && !loader.root.starts_with(boundary)
+    {
+        return Err(Error::in_file(
+            dir,
+            "security; this kustomization is outside the repository (a resource path climbs out of it)",
+        ));
+    }
     if ctx.stack.contains(&loader.root) {
         return Err(Error::in_file(
             &loader.root,

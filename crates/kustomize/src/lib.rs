@@ -80,7 +80,7 @@ mod transform;
 mod value;
 pub mod yaml;
 
-pub use build::{Output, build, build_with_warnings};
+pub use build::{Output, build, build_with_warnings, build_within};
 pub use error::Error;
 pub use generate::content_hash;
 pub use value::Value;

@@ -34,6 +34,7 @@ fn parse_with(text: &str, yaml11: bool) -> Result<Vec<Document>> {
         events: Parser::new_from_str(text).peekable(),
         anchors: HashMap::new(),
         depth: 0,
+        nodes: 0,
         yaml11,
     };
     let mut docs = Vec::new();
@@ -64,10 +65,16 @@ fn parse_with(text: &str, yaml11: bool) -> Result<Vec<Document>> {
 
 struct Builder<'a> {
     events: std::iter::Peekable<Parser<'a, saphyr_parser::StrInput<'a>>>,
-    anchors: HashMap<usize, Value>,
+    anchors: HashMap<usize, (Value, usize)>,
     depth: usize,
+    /// Nodes built so far, aliases counted at their expanded size.
+    nodes: usize,
     yaml11: bool,
 }
+
+/// More nodes than any real stream of manifests has; aliases that expand
+/// past it (a "billion laughs" document) are refused instead of eating memory.
+const MAX_NODES: usize = 1_000_000;
 
 /// Deeper nesting than any manifest has; it keeps hostile input from
 /// overflowing the stack.
@@ -102,14 +109,20 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
+                self.count(1, line)?;
                 self.remember(anchor, &v);
                 Ok(v)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| Error::new("alias to an unknown anchor").at_line(line)),
+            Event::Alias(id) => {
+                let size = self
+                    .anchors
+                    .get(&id)
+                    .map(|(_, size)| *size)
+                    .ok_or_else(|| Error::new("alias to an unknown anchor").at_line(line))?;
+                // Counted before the copy is made, so a bomb is refused small.
+                self.count(size, line)?;
+                Ok(self.anchors[&id].0.clone())
+            }
             Event::SequenceStart(anchor, _) => {
                 self.enter(line)?;
                 let mut items = Vec::new();
@@ -192,8 +205,28 @@ impl<'a> Builder<'a> {
 
     fn remember(&mut self, anchor: usize, v: &Value) {
         if anchor > 0 {
-            self.anchors.insert(anchor, v.clone());
+            self.anchors.insert(anchor, (v.clone(), size_of(v)));
         }
+    }
+
+    fn count(&mut self, nodes: usize, line: usize) -> Result<()> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        if self.nodes > MAX_NODES {
+            return Err(Error::new(format!(
+                "the document expands to more than {MAX_NODES} nodes through its aliases; refusing it"
+            ))
+            .at_line(line));
+        }
+        Ok(())
+    }
+}
+
+/// How many nodes a value holds, itself included.
+fn size_of(v: &Value) -> usize {
+    match v {
+        Value::Seq(items) => 1 + items.iter().map(size_of).sum::<usize>(),
+        Value::Map(m) => 1 + m.values().map(size_of).sum::<usize>(),
+        _ => 1,
     }
 }
 
