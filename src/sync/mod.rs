@@ -621,9 +621,10 @@ impl Engine {
             force: has_option("Force=true"),
             dry_run: false,
         };
-        let ctx = Ctx {
+        let mut ctx = Ctx {
             apply: apply_options,
             ignore: &app.spec.ignore_differences,
+            checked: Default::default(),
         };
         let desired = inventory_keys(&rendered.steps);
         let mode = match (&request.auto, request.mode) {
@@ -671,6 +672,26 @@ impl Engine {
             outcome.inventory = request.previous.clone();
             outcome.sync_status = SyncStatusCode::OutOfSync;
             return outcome;
+        }
+
+        // preflight: every object the server can judge now is dry-run before
+        // anything is applied, so one it would refuse stops the whole sync
+        // with the cluster untouched (no partial apply).
+        match self
+            .preflight(&ctx, &rendered.steps)
+            .instrument(info_span!("preflight"))
+            .await
+        {
+            Ok(checked) => ctx.checked = checked,
+            Err((message, retryable)) => {
+                outcome.phase = OperationPhase::Error;
+                outcome.message = format!("validate: the API server refuses the source: {message}");
+                outcome.retryable = retryable;
+                outcome.inventory = request.previous.clone();
+                outcome.sync_status = SyncStatusCode::OutOfSync;
+                tracing::error!(error = %message, "sync.failed");
+                return outcome;
+            }
         }
 
         // apply, step by step; a failing step stops the sync before the next.
@@ -855,6 +876,75 @@ impl Engine {
         self.reconcile_all(ctx, objects.iter(), true).await
     }
 
+    /// Dry-runs every non-hook object of the Sync phase whose kind and
+    /// namespace exist now. Objects that need an earlier step (a CRD or a
+    /// Namespace in the same source) are left to their step. The refusals,
+    /// all of them, and whether trying later could help.
+    async fn preflight(
+        &self,
+        ctx: &Ctx<'_>,
+        steps: &[KeyedStep],
+    ) -> Result<std::collections::HashMap<ObjectKey, serde_json::Value>, (String, bool)> {
+        // Unforced first, as the real apply will be; a conflict on an object
+        // this Application already manages is drift it will correct (forced),
+        // a conflict on any other object is refused here.
+        let dry = ApplyOptions {
+            dry_run: true,
+            ..ctx.apply.clone()
+        };
+        let forced = ApplyOptions {
+            force: true,
+            ..dry.clone()
+        };
+        let app = ctx.apply.application;
+        let objects = steps
+            .iter()
+            .filter(|s| !s.step.hook && s.step.phase == Phase::Sync)
+            .flat_map(|s| s.objects.iter());
+        let futures: Vec<_> = objects
+            .map(|o| {
+                let (dry, forced) = (dry.clone(), forced.clone());
+                async move {
+                    let mut result = self.applier.apply(&o.manifest, &dry).await;
+                    if let Err(e) = &result
+                        && e.message.contains("(409 Conflict)")
+                        && let Ok(Some(live)) = self.applier.get(&o.key).await
+                        && prune::verdict(&serde_json::to_value(&live).unwrap_or_default(), app)
+                            != prune::Verdict::NotOurs
+                    {
+                        result = self.applier.apply(&o.manifest, &forced).await;
+                    }
+                    (o.key.clone(), result)
+                }
+            })
+            .collect();
+        let results: Vec<_> = stream::iter(futures)
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        let mut checked = std::collections::HashMap::new();
+        let mut refusals = Vec::new();
+        let mut retryable = false;
+        for (key, result) in results {
+            match result {
+                Ok(object) => {
+                    checked.insert(key, serde_json::to_value(&object).unwrap_or_default());
+                }
+                Err(e) if needs_an_earlier_step(&e.message) => {}
+                Err(e) => {
+                    retryable |= is_transient_api_error(&e.message) && !e.message.contains("(500 ");
+                    refusals.push(e.to_string());
+                }
+            }
+        }
+        if refusals.is_empty() {
+            Ok(checked)
+        } else {
+            refusals.sort();
+            Err((refusals.join("; "), retryable))
+        }
+    }
+
     /// `reconcile` of every object, `concurrency` at a time, results in order.
     async fn reconcile_all<'a>(
         &self,
@@ -887,9 +977,21 @@ impl Engine {
             message: Some(message),
             diff: None,
         };
-        let live = match self.applier.get(&key).await {
-            Ok(live) => live,
-            Err(e) => return fail(e),
+        let checked = ctx.checked.get(&key);
+        // A dry run of an object that does not exist yet comes back without
+        // a resourceVersion: no need to read it.
+        let known_new = checked.is_some_and(|c| {
+            c["metadata"]["resourceVersion"]
+                .as_str()
+                .is_none_or(str::is_empty)
+        });
+        let live = if known_new {
+            None
+        } else {
+            match self.applier.get(&key).await {
+                Ok(live) => live,
+                Err(e) => return fail(e),
+            }
         };
         let Some(live) = live else {
             let diff = diff::compare(&object.manifest.object, None, ctx.ignore).diff;
@@ -926,13 +1028,14 @@ impl Engine {
             force: true,
             ..ctx.apply.clone()
         };
-        let would_be = match self.applier.apply(&object.manifest, &dry).await {
-            Ok(o) => o,
-            Err(e) => return fail(e.message),
+        let would_be = match checked {
+            Some(checked) => checked.clone(),
+            None => match self.applier.apply(&object.manifest, &dry).await {
+                Ok(o) => serde_json::to_value(&o).unwrap_or_default(),
+                Err(e) => return fail(e.message),
+            },
         };
-        let (Ok(would_be), Ok(live)) =
-            (serde_json::to_value(&would_be), serde_json::to_value(&live))
-        else {
+        let Ok(live) = serde_json::to_value(&live) else {
             return fail("cannot encode the object as JSON".into());
         };
         // An object this Application already manages is re-asserted even
@@ -1225,6 +1328,8 @@ impl Engine {
 struct Ctx<'a> {
     apply: ApplyOptions<'a>,
     ignore: &'a [ResourceIgnoreDifferences],
+    /// What the preflight dry run returned for each object it could check.
+    checked: std::collections::HashMap<ObjectKey, serde_json::Value>,
 }
 
 /// `a` and whatever of `b` it lacks.
@@ -1311,6 +1416,13 @@ fn hook_delete_policies(object: &serde_json::Value) -> Vec<&'static str> {
 
 fn short(revision: &str) -> &str {
     revision.get(..12).unwrap_or(revision)
+}
+
+/// A dry-run refusal that only means an earlier step has not run yet: the
+/// kind comes from a CRD, or the namespace is created, in this same sync.
+fn needs_an_earlier_step(message: &str) -> bool {
+    message.contains("the server does not serve kind")
+        || (message.contains("namespaces \"") && message.contains("not found"))
 }
 
 fn is_transient_git_error(message: &str) -> bool {

@@ -38,13 +38,9 @@ async fn a_field_owned_by_another_manager_is_a_conflict_not_overwritten() {
 
     let outcome = engine.sync(&app, &first_request()).await;
 
-    assert_eq!(outcome.phase, OperationPhase::Failed, "{}", outcome.message);
-    let failed = outcome
-        .resources
-        .iter()
-        .find(|r| r.action == Action::Failed)
-        .expect("a failed object");
-    let message = failed.message.as_deref().unwrap_or_default();
+    // Found by the preflight dry run, before anything is applied.
+    assert_eq!(outcome.phase, OperationPhase::Error, "{}", outcome.message);
+    let message = outcome.message.as_str();
     assert!(message.contains("conflict"), "{message}");
     assert!(
         message.contains("someone"),
