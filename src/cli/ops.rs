@@ -218,6 +218,7 @@ async fn follow(
         request: request.to_owned(),
         last_seen: initial.clone(),
         before: initial,
+        saw_running: false,
         handled: false,
         conditions: Vec::new(),
     };
@@ -285,6 +286,8 @@ struct Watching {
     last_seen: Option<OperationState>,
     /// The operation recorded before the request: never the answer to it.
     before: Option<OperationState>,
+    /// Whether an operation was seen running since the request.
+    saw_running: bool,
     handled: bool,
     /// Why the Application is stuck, as its conditions said last.
     conditions: Vec<String>,
@@ -307,6 +310,9 @@ impl Watching {
         if !self.handled && status.last_handled_request.as_deref() == Some(self.request.as_str()) {
             self.handled = true;
         }
+        if operation.is_some_and(|o| o.phase == "Running") {
+            self.saw_running = true;
+        }
         if operation != self.last_seen.as_ref() {
             if let Some(op) = operation
                 && progressed(self.last_seen.as_ref(), op)
@@ -324,8 +330,11 @@ impl Watching {
         }
         // An agent that handled the request without syncing (a closed sync
         // window, say) leaves the earlier operation in place.
-        let op =
-            operation.filter(|o| o.finished_at.is_some() && Some(*o) != self.before.as_ref())?;
+        // Timestamps have one-second resolution, so a quick sync can record
+        // an operation equal to the one before; having seen it run tells them apart.
+        let op = operation.filter(|o| {
+            o.finished_at.is_some() && (self.saw_running || Some(*o) != self.before.as_ref())
+        })?;
         let trace = op
             .trace_id
             .as_deref()
@@ -433,6 +442,7 @@ mod tests {
             request: "new".to_owned(),
             last_seen: Some(earlier()),
             before: Some(earlier()),
+            saw_running: false,
             handled: false,
             conditions: Vec::new(),
         }

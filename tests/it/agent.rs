@@ -186,6 +186,49 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
     .await;
     eprintln!("annotation to handled: {:?}", asked.elapsed());
 
+    // The CLI against the live agent: `sync --wait` returns once the agent
+    // recorded the sync it asked for; `get apps -o json` lists all three.
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(args)
+            .args(["-n", &ns.name, "--kubeconfig"])
+            .arg(ControlPlane::shared().kubeconfig())
+            .output()
+            .expect("run skiff")
+    };
+    let out = cli(&["sync", "audit", "--wait", "--timeout", "30s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&["get", "apps", "-o", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut names: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["metadata"]["name"].as_str().unwrap_or_default())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["audit", "fleet", "web"]);
+    for app in list["items"].as_array().expect("items") {
+        assert_eq!(app["status"]["sync"]["status"], "Synced", "{app}");
+    }
+    let history = cli(&["history", "audit", "-o", "json"]);
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).expect("JSON");
+    assert!(
+        history.as_array().is_some_and(|h| h.len() >= 2),
+        "two requested syncs in history: {history}"
+    );
+
     // Drift: corrected with selfHeal (web), only reported without it (audit).
     for (name, value) in [("dev-web-config", "tampered"), ("audit", "tampered")] {
         let field = if name == "audit" { "level" } else { "color" };
