@@ -9,3 +9,4 @@ pub mod controller;
 pub mod render;
 pub mod source;
 pub mod sync;
+pub mod telemetry;

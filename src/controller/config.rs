@@ -28,6 +28,9 @@ pub struct AgentConfig {
     pub log_format: LogFormat,
     /// Where Git checkouts and chart archives are cached.
     pub cache_dir: PathBuf,
+    /// How long the leader's lease lasts without renewal: a standby agent
+    /// takes over at most this long after the leader dies.
+    pub lease_duration: Duration,
 }
 
 /// The fleet repository.
@@ -64,6 +67,7 @@ struct RawConfig {
     metrics_address: Option<String>,
     log_format: Option<String>,
     cache_dir: Option<PathBuf>,
+    lease_duration: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,7 +82,7 @@ struct RawFleet {
 }
 
 /// Environment variables and the config keys they override.
-pub const ENV_OVERRIDES: [(&str, &str); 10] = [
+pub const ENV_OVERRIDES: [(&str, &str); 11] = [
     ("SKIFF_FLEET_REPO_URL", "fleet.repoURL"),
     ("SKIFF_FLEET_TARGET_REVISION", "fleet.targetRevision"),
     ("SKIFF_FLEET_PATH", "fleet.path"),
@@ -89,6 +93,7 @@ pub const ENV_OVERRIDES: [(&str, &str); 10] = [
     ("SKIFF_CONCURRENCY", "concurrency"),
     ("SKIFF_METRICS_ADDRESS", "metricsAddress"),
     ("SKIFF_LOG_FORMAT", "logFormat"),
+    ("SKIFF_LEASE_DURATION", "leaseDuration"),
 ];
 
 impl AgentConfig {
@@ -173,6 +178,14 @@ impl AgentConfig {
                 ));
             }
         };
+        let lease_text = raw.lease_duration.unwrap_or_else(|| "15s".to_owned());
+        let lease_duration =
+            parse_duration(&lease_text).map_err(|e| format!("{file}: leaseDuration: {e}"))?;
+        if lease_duration < Duration::from_secs(3) {
+            return Err(format!(
+                "{file}: leaseDuration: {lease_text:?} is shorter than 3s"
+            ));
+        }
         let namespace = raw.namespace.unwrap_or_else(|| "skiff-system".to_owned());
         if !is_dns_label(&namespace) {
             return Err(format!(
@@ -199,6 +212,7 @@ impl AgentConfig {
             metrics_address,
             log_format,
             cache_dir: raw.cache_dir.unwrap_or_else(default_cache_dir),
+            lease_duration,
         })
     }
 }
@@ -280,6 +294,7 @@ mod tests {
                 "metricsAddress:",
             ),
             ("fleet: {repoURL: x}\nlogFormat: xml\n", "logFormat:"),
+            ("fleet: {repoURL: x}\nleaseDuration: 1s\n", "leaseDuration:"),
             ("fleet: {repoURL: x}\nnamespace: Not_Valid\n", "namespace:"),
             ("namespace: a\n", "fleet.repoURL is required"),
             ("fleet: [\n", "skiff.yaml:"),

@@ -19,20 +19,80 @@ use tracing::{info, warn};
 use crate::api::Application;
 use crate::source::git::GitCache;
 use crate::sync::{CREDENTIALS_ANNOTATION, Engine, EngineOptions};
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::server;
 use config::AgentConfig;
+use kube_lease_manager::LeaseManagerBuilder;
 use reconcile::{Context, error_policy, reconcile};
 
 /// The field manager the agent writes the root Application with.
 pub const AGENT_MANAGER: &str = "skiff-agent";
+/// The Lease (in the agent's namespace) whose holder is the one agent that syncs.
+pub const LEASE_NAME: &str = "skiff-agent-leader";
 
-/// Runs the agent until the process is stopped.
+/// Runs the agent until the process is stopped: serves the probes and
+/// metrics, waits to hold the leader lease, then reconciles until it loses it
+/// (and waits again).
 pub async fn run(config: AgentConfig) -> Result<(), String> {
     let kube_config = Config::infer()
         .await
         .map_err(|e| format!("no cluster configuration (in-cluster or KUBECONFIG): {e}"))?;
     let client = Client::try_from(kube_config).map_err(|e| format!("kube client: {e}"))?;
-    ensure_root_application(&client, &config).await?;
+    let metrics = Arc::new(Metrics::default());
+    let bound = server::serve(config.metrics_address, metrics.clone()).await?;
+    info!(address = %bound, "metrics.listening");
 
+    let identity = std::env::var("POD_NAME").unwrap_or_else(|_| {
+        format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "skiff".into()),
+            std::process::id()
+        )
+    });
+    let lease_secs = config.lease_duration.as_secs().max(3);
+    let lease = LeaseManagerBuilder::new(client.clone(), LEASE_NAME)
+        .with_namespace(config.namespace.clone())
+        .with_identity(identity.clone())
+        .with_duration(lease_secs)
+        .with_grace((lease_secs / 3).max(1))
+        .with_field_manager(AGENT_MANAGER)
+        .build()
+        .await
+        .map_err(|e| format!("leader election: {e}"))?;
+    let (mut leading, _lease_task) = lease.watch().await;
+    metrics.set_ready(true);
+
+    loop {
+        info!(identity = %identity, "leader.waiting");
+        while !*leading.borrow_and_update() {
+            if leading.changed().await.is_err() {
+                return Err("leader election stopped".into());
+            }
+        }
+        info!(identity = %identity, "leader.elected");
+        metrics.leader.set(1);
+        let mut lost = leading.clone();
+        let on_loss = async move {
+            while *lost.borrow_and_update() {
+                if lost.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        reconcile_while_leading(&client, &config, metrics.clone(), on_loss).await?;
+        metrics.leader.set(0);
+        warn!(identity = %identity, "leader.lost");
+    }
+}
+
+/// The controller, until `stop` completes (leadership lost) or a signal.
+async fn reconcile_while_leading(
+    client: &Client,
+    config: &AgentConfig,
+    metrics: Arc<Metrics>,
+    stop: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), String> {
+    ensure_root_application(client, config).await?;
     let git = GitCache::new(
         config.cache_dir.join("git"),
         std::time::Duration::from_secs(60),
@@ -61,11 +121,13 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         recorder,
         default_interval: config.interval,
         seen: Default::default(),
+        metrics,
     });
     let apps: Api<Application> = Api::namespaced(client.clone(), &config.namespace);
     info!(namespace = %config.namespace, concurrency = config.concurrency, "agent.started");
     Controller::new(apps, watcher::Config::default())
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(stop)
         .shutdown_on_signal()
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {

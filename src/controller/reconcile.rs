@@ -38,6 +38,8 @@ pub struct Context {
     /// What each Application looked like when it was last reconciled, so
     /// that events caused by our own status writes do not start a sync.
     pub seen: std::sync::Mutex<std::collections::HashMap<String, Seen>>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::telemetry::metrics::Metrics>,
 }
 
 /// The parts of an Application that call for a reconcile when they change.
@@ -166,7 +168,22 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
     }
 
     // sync
+    let started = std::time::Instant::now();
     let outcome = ctx.engine.sync(app, &request).await;
+    ctx.metrics
+        .sync_seconds
+        .observe(started.elapsed().as_secs_f64());
+    ctx.metrics
+        .syncs
+        .get_or_create(&crate::telemetry::metrics::SyncLabels {
+            result: outcome.phase.to_string(),
+            mode: match outcome.mode {
+                Mode::Apply => "apply",
+                Mode::Compare => "compare",
+            }
+            .to_owned(),
+        })
+        .inc();
 
     // record
     let revision_moved = outcome.revision.is_some()

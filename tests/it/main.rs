@@ -2,6 +2,7 @@
 //! build links them and one control plane per process serves them all.
 
 mod agent;
+mod agent_leader;
 mod api;
 mod apply;
 mod cli;
