@@ -293,3 +293,67 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_agent_killed_mid_sync_converges_after_a_restart() {
+    let ns = ControlPlane::shared().namespace("agent-kill").await;
+    install_crds(&ns.client).await;
+    let repo = GitRepo::new("agent-kill-fleet");
+    repo.write(
+        "clusters/dev/big.yaml",
+        &app_yaml("big", &ns.name, &repo.url(), "apps/big", false),
+    );
+    let mut many = String::new();
+    for i in 0..300 {
+        many.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:03}\n  annotations:\n    skiff.dev/sync-wave: \"{}\"\ndata:\n  i: \"{i}\"\n",
+            i / 30
+        ));
+    }
+    repo.write("apps/big/many.yaml", &many);
+    repo.commit("300 config maps in 10 waves");
+    let cache = scratch("agent-kill-cache");
+    let cms = ns.api::<ConfigMap>();
+    let count = |cms: Api<ConfigMap>| async move {
+        cms.list(&kube::api::ListParams::default().labels("skiff.dev/application=big"))
+            .await
+            .map(|l| l.items.len())
+            .unwrap_or(0)
+    };
+
+    // Kill it once part of the waves are applied.
+    let agent = start_agent(&ns, &repo, &cache);
+    let partial = eventually("part of the sync applied", Duration::from_secs(60), || {
+        let cms = cms.clone();
+        async move {
+            let n = count(cms).await;
+            (n >= 30).then_some(n)
+        }
+    })
+    .await;
+    drop(agent);
+    let after_kill = count(cms.clone()).await;
+    eprintln!("killed with {partial}..{after_kill} of 300 applied");
+
+    // A new agent finishes the job: every object once, the status complete.
+    let _agent = start_agent(&ns, &repo, &cache);
+    eventually(
+        "all 300 applied and recorded",
+        Duration::from_secs(120),
+        || {
+            let (cms, apps) = (
+                cms.clone(),
+                Api::<Application>::namespaced(ns.client.clone(), &ns.name),
+            );
+            async move {
+                let n = count(cms).await;
+                let status = apps.get("big").await.ok()?.status?;
+                (n == 300
+                    && status.resources.len() == 300
+                    && status.sync?.status == skiff::api::SyncStatusCode::Synced)
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+}
