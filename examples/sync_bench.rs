@@ -57,6 +57,10 @@ struct Args {
     /// Measure only the floor, not also kubectl with its default flags (slow).
     #[arg(long)]
     floor_only: bool,
+    /// Write the skiff worker's span timings (the engine's tracing spans as
+    /// they close, with busy and idle time) to this file, to see where time goes.
+    #[arg(long)]
+    worker_log: Option<PathBuf>,
     /// Also write the results as Markdown to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -79,6 +83,9 @@ enum Worker {
         engine_concurrency: usize,
         #[arg(long)]
         cache_dir: PathBuf,
+        /// Log every closing span to stderr.
+        #[arg(long)]
+        trace: bool,
     },
 }
 
@@ -89,7 +96,18 @@ fn main() {
             concurrency,
             engine_concurrency,
             cache_dir,
-        }) => worker(*concurrency, *engine_concurrency, cache_dir),
+            trace,
+        }) => {
+            if *trace {
+                tracing_subscriber::fmt()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(false)
+                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+                    .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+                    .init();
+            }
+            worker(*concurrency, *engine_concurrency, cache_dir)
+        }
         None => bench(&args),
     };
     if let Err(e) = result {
@@ -183,9 +201,15 @@ async fn sync_one(engine: &Engine, client: &Client, app: &Application) -> Result
 struct Measured {
     wall: Duration,
     peak_rss_kib: Option<u64>,
+    /// CPU time (user + system) of the measured process.
+    cpu: Option<Duration>,
+    /// CPU time of kube-apiserver and etcd meanwhile: the cluster's side of the work.
+    server_cpu: Option<Duration>,
     requests: u64,
     /// Requests by `VERB resource[/subresource][ dry-run]`.
     by_kind: BTreeMap<String, u64>,
+    /// What the process wrote to stderr.
+    stderr: Vec<u8>,
 }
 
 /// Every tool's measurement for one N; the first is skiff, the second the floor.
@@ -279,7 +303,14 @@ fn bench(args: &Args) -> Result<(), String> {
                 .arg(args.engine_concurrency.to_string())
                 .arg("--cache-dir")
                 .arg(dir.join(format!("git-cache-{run}")));
+            if args.worker_log.is_some() {
+                worker.arg("--trace");
+            }
             let measured = plane.measure(&args.kubectl, worker, &dir.join("skiff.time"))?;
+            if let Some(log) = &args.worker_log {
+                std::fs::write(log, &measured.stderr)
+                    .map_err(|e| format!("writing {}: {e}", log.display()))?;
+            }
             plane.expect_applied(&args.kubectl, n)?;
             println!(
                 "N={n} run {run}: skiff {:.2}s, {} requests",
@@ -419,10 +450,11 @@ impl ControlPlane {
     /// API requests made meanwhile.
     fn measure(&self, kubectl: &Path, cmd: Command, time_file: &Path) -> Result<Measured, String> {
         let before = self.request_counters(kubectl)?;
+        let server_before = self.server_cpu();
         let timed = Path::new("/usr/bin/time").exists();
         let mut run = if timed {
             let mut t = Command::new("/usr/bin/time");
-            t.arg("-f").arg("%M").arg("-o").arg(time_file);
+            t.arg("-f").arg("%M %U %S").arg("-o").arg(time_file);
             t.arg(cmd.get_program()).args(cmd.get_args());
             t
         } else {
@@ -436,6 +468,10 @@ impl ControlPlane {
             .output()
             .map_err(|e| format!("running the measured command: {e}"))?;
         let wall = started.elapsed();
+        let server_cpu = match (server_before, self.server_cpu()) {
+            (Some(a), Some(b)) => b.checked_sub(a),
+            _ => None,
+        };
         if !out.status.success() {
             return Err(format!(
                 "the measured command failed: {}{}",
@@ -443,12 +479,26 @@ impl ControlPlane {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let peak_rss_kib = if timed {
-            std::fs::read_to_string(time_file)
-                .ok()
-                .and_then(|t| t.lines().last()?.trim().parse().ok())
+        // The last line is ours (`%M %U %S`); anything above it is time's own
+        // remarks, such as an exit status.
+        let report = if timed {
+            std::fs::read_to_string(time_file).unwrap_or_default()
         } else {
-            None
+            String::new()
+        };
+        let fields: Vec<&str> = report
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let peak_rss_kib = fields.first().and_then(|f| f.parse().ok());
+        let cpu = match (fields.get(1), fields.get(2)) {
+            (Some(u), Some(s)) => match (u.parse::<f64>(), s.parse::<f64>()) {
+                (Ok(u), Ok(s)) => Some(Duration::from_secs_f64(u + s)),
+                _ => None,
+            },
+            _ => None,
         };
         let after = self.request_counters(kubectl)?;
         let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
@@ -492,9 +542,30 @@ impl ControlPlane {
         Ok(Measured {
             wall,
             peak_rss_kib,
+            cpu,
+            server_cpu,
             requests: by_kind.values().sum(),
             by_kind,
+            stderr: out.stderr,
         })
+    }
+
+    /// CPU time used so far by this plane's kube-apiserver and etcd, from
+    /// /proc (Linux only; `None` elsewhere).
+    fn server_cpu(&self) -> Option<Duration> {
+        // Clock ticks per second; 100 on every Linux we run on.
+        const TICKS: f64 = 100.0;
+        let mut ticks = 0u64;
+        for name in ["kube-apiserver", "etcd"] {
+            let pid = std::fs::read_to_string(self.dir.join("pids").join(name)).ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).ok()?;
+            // Fields after the parenthesised command name; utime and stime are
+            // the 14th and 15th fields of the whole line.
+            let rest = stat.rsplit_once(") ")?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_secs_f64(ticks as f64 / TICKS))
     }
 
     /// Checks that all N apps' objects are there, so a fast run is a complete one.
@@ -718,8 +789,13 @@ fn markdown(args: &Args, rows: &[Row], server_version: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- floor: `kubectl apply --server-side --validate=false -R -f apps/` (kubectl {}), one request per object, in sequence; kubectl with its default flags is shown too",
-        kubectl_version(&args.kubectl)
+        "- floor: `kubectl apply --server-side --validate=false -R -f apps/` (kubectl {}), one request per object, in sequence{}",
+        kubectl_version(&args.kubectl),
+        if args.floor_only {
+            ""
+        } else {
+            "; kubectl with its default flags is shown too"
+        }
     );
     let _ = writeln!(
         out,
@@ -736,9 +812,9 @@ fn markdown(args: &Args, rows: &[Row], server_version: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| N | objects | tool | wall (s) | peak RSS (MiB) | API requests | wall / floor |"
+        "| N | objects | tool | wall (s) | peak RSS (MiB) | API requests | wall / floor | CPU (s) | apiserver + etcd CPU (s) |"
     );
-    let _ = writeln!(out, "|---:|---:|---|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let floor = r
             .tools
@@ -748,13 +824,15 @@ fn markdown(args: &Args, rows: &[Row], server_version: &str) -> String {
         for (tool, m) in &r.tools {
             let _ = writeln!(
                 out,
-                "| {} | {} | {tool} | {:.2} | {} | {} | {:.2}x |",
+                "| {} | {} | {tool} | {:.2} | {} | {} | {:.2}x | {} | {} |",
                 r.apps,
                 r.apps * OBJECTS_PER_APP,
                 m.wall.as_secs_f64(),
                 mib(m),
                 m.requests,
                 m.wall.as_secs_f64() / floor,
+                secs(m.cpu),
+                secs(m.server_cpu),
             );
         }
     }
@@ -770,6 +848,11 @@ fn markdown(args: &Args, rows: &[Row], server_version: &str) -> String {
         }
     }
     out
+}
+
+fn secs(d: Option<Duration>) -> String {
+    d.map(|d| format!("{:.2}", d.as_secs_f64()))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn machine() -> String {
