@@ -184,9 +184,14 @@ async fn sync_one(engine: &Engine, client: &Client, app: &Application) -> Result
         mode: Mode::Apply,
         prune: true,
         previous: Vec::new(),
+        auto: None,
     };
     let outcome = engine.sync(app, &request).await;
-    let status = record::next_status(app, &outcome, Mode::Apply, &record::Extra::default());
+    let extra = record::Extra {
+        add_history: true,
+        ..record::Extra::default()
+    };
+    let status = record::next_status(app, &outcome, &extra);
     record::write(client, app, &status).await?;
     if outcome.phase != OperationPhase::Succeeded {
         return Err(format!("Application {name}: {}", outcome.message));
