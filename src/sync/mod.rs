@@ -1295,11 +1295,31 @@ impl Engine {
         Ok(())
     }
 
+    /// Waits until each CRD is Established and its kinds are served: the
+    /// API server publishes the new group a moment after Established.
     async fn wait_crds(&self, crds: &[Keyed]) -> Result<(), String> {
         for crd in crds {
             self.applier
                 .wait_established(&crd.key.name, Duration::from_secs(60))
                 .await?;
+            let spec = &crd.manifest.object["spec"];
+            let group = spec["group"].as_str().unwrap_or_default();
+            let kind = spec["names"]["kind"].as_str().unwrap_or_default();
+            let versions = spec["versions"].as_array().cloned().unwrap_or_default();
+            for version in versions.iter().filter(|v| v["served"] != false) {
+                let gvk = kube::api::GroupVersionKind::gvk(
+                    group,
+                    version["name"].as_str().unwrap_or_default(),
+                    kind,
+                );
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while let Err(e) = self.applier.api_resource(&gvk).await {
+                    if Instant::now() > deadline {
+                        return Err(format!("CustomResourceDefinition {}: {e}", crd.key.name));
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
         }
         Ok(())
     }
