@@ -897,10 +897,22 @@ impl Engine {
             ..dry.clone()
         };
         let app = ctx.apply.application;
+        // Objects in a namespace this sync creates cannot be judged yet.
+        let new_namespaces: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.step.group == Group::Namespaces)
+            .flat_map(|s| s.objects.iter().map(|o| o.key.name.as_str()))
+            .collect();
         let objects = steps
             .iter()
             .filter(|s| !s.step.hook && s.step.phase == Phase::Sync)
-            .flat_map(|s| s.objects.iter());
+            .flat_map(|s| s.objects.iter())
+            .filter(|o| {
+                o.key
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| !new_namespaces.contains(&ns))
+            });
         let futures: Vec<_> = objects
             .map(|o| {
                 let (dry, forced) = (dry.clone(), forced.clone());
