@@ -59,7 +59,6 @@ fn main() {
         }
         return;
     }
-    init_logging();
     let result = match command {
         Some(Command::Helm(c)) => cli::helm::run(c).map(|()| 0).map_err(|e| (e, 1)),
         Some(Command::Kustomize(c)) => cli::kustomize::run(c).map(|()| 0).map_err(|e| (e, 1)),
@@ -95,7 +94,11 @@ fn init_logging() {
         .init();
 }
 
+/// Runs a cluster command. Only these log: the offline renderers (`helm`,
+/// `kustomize`, `render`) skip the subscriber, whose filter costs startup
+/// time and memory that `skiff kustomize build` is measured on.
 fn block_on<T>(future: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    init_logging();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
