@@ -162,7 +162,7 @@ fn engine(
 ) -> Result<Engine, String> {
     let cache_dir = cache_dir
         .map(Path::to_path_buf)
-        .unwrap_or_else(super::render::default_cache_dir);
+        .unwrap_or_else(skiff::source::default_cache_dir);
     let git = GitCache::new(cache_dir.join("git"), options.git_timeout)
         .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
     Ok(Engine::new(client, Arc::new(git), options))

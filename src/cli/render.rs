@@ -48,7 +48,9 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
             format!("local folder {}", dir.display()),
         ),
         None => {
-            let cache_dir = args.cache_dir.unwrap_or_else(default_cache_dir);
+            let cache_dir = args
+                .cache_dir
+                .unwrap_or_else(skiff::source::default_cache_dir);
             let cache = GitCache::new(cache_dir.join("git"), Duration::from_secs(60))
                 .map_err(|e| format!("{}: {e}", cache_dir.display()))?;
             let revision = args
@@ -104,12 +106,4 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
         revision
     );
     Ok(())
-}
-
-pub fn default_cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("skiff")
 }

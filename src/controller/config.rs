@@ -211,7 +211,9 @@ impl AgentConfig {
             concurrency,
             metrics_address,
             log_format,
-            cache_dir: raw.cache_dir.unwrap_or_else(default_cache_dir),
+            cache_dir: raw
+                .cache_dir
+                .unwrap_or_else(crate::source::default_cache_dir),
             lease_duration,
         })
     }
@@ -224,14 +226,6 @@ fn is_dns_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
-}
-
-fn default_cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("skiff")
 }
 
 #[cfg(test)]

@@ -165,7 +165,8 @@ pub struct ResourceResult {
     pub action: Action,
     /// Why, for failures and skipped prunes.
     pub message: Option<String>,
-    /// The difference found (Secret values redacted), when it differed.
+    /// The difference found (Secret values redacted), when an existing
+    /// object differed or, comparing only, a missing one would be created.
     pub diff: Option<String>,
 }
 
@@ -1006,8 +1007,8 @@ impl Engine {
             }
         };
         let Some(live) = live else {
-            let diff = diff::compare(&object.manifest.object, None, ctx.ignore).diff;
             if !apply {
+                let diff = diff::compare(&object.manifest.object, None, ctx.ignore).diff;
                 return ResourceResult {
                     key,
                     status: SyncStatusCode::OutOfSync,
@@ -1027,14 +1028,14 @@ impl Engine {
                     health: None,
                     action: Action::Created,
                     message: None,
-                    diff: Some(diff),
+                    diff: None,
                 },
                 Err(e) => fail(e.message),
             };
         };
         // Forced, so that fields another manager took over still show as
-        // drift rather than failing the comparison; the real apply below is
-        // forced only by the sync option, so it reports them as conflicts.
+        // drift rather than failing the comparison; whether the real apply
+        // below forces is decided by ownership and the sync option.
         let dry = ApplyOptions {
             dry_run: true,
             force: true,
