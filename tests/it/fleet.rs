@@ -79,6 +79,49 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A new ed25519 key pair at `path` (and `path.pub`); the public key line.
+pub fn keygen(path: &std::path::Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "skiff-test", "-f"])
+        .arg(path)
+        .output()
+        .expect("run ssh-keygen");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
+}
+
+/// A real smart-HTTP Git server (`git http-backend` behind
+/// `tests/support/git_http_server.py`) serving the repositories under
+/// `root` with basic auth; the guard and the port.
+pub fn git_http_server(
+    root: &std::path::Path,
+    user: &str,
+    password: &str,
+) -> (skiff_testbed::ChildGuard, u16) {
+    use std::io::{BufRead, BufReader};
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .arg(root)
+        .args([user, password])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start the smart-HTTP server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("server prints its port");
+    let port = line.trim().parse().expect("a port number");
+    (skiff_testbed::ChildGuard::new(child), port)
+}
+
 /// An Application named `name` in `namespace`, deploying `path` of `repo` to
 /// `namespace`, with `extra` merged into its spec (JSON).
 pub fn application(

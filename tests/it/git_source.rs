@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use skiff::source::git::{GitCache, path_in};
+
+use crate::fleet::{git_http_server, keygen, scratch};
 use skiff_testbed::{ChildGuard, free_port, wait_for_port};
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -33,14 +35,6 @@ fn commit(dir: &Path, file: &str, content: &str) -> String {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", content]);
     git(dir, &["rev-parse", "HEAD"])
-}
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("skiff-git-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
 }
 
 struct Origin {
@@ -80,7 +74,7 @@ fn read(dir: &Path) -> String {
 
 #[test]
 fn revisions_resolve_like_argo_cd() {
-    let root = scratch("resolve");
+    let root = scratch("git-resolve");
     let o = origin(&root);
     let url = format!("file://{}", o.dir.display());
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
@@ -117,7 +111,7 @@ fn revisions_resolve_like_argo_cd() {
 
 #[test]
 fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
-    let root = scratch("shared");
+    let root = scratch("git-shared");
     let o = origin(&root);
     let url = format!("file://{}", o.dir.display());
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
@@ -160,7 +154,7 @@ fn a_new_commit_is_fetched_and_checkouts_are_shared_per_commit() {
 
 #[test]
 fn bad_urls_fail_clearly() {
-    let root = scratch("bad");
+    let root = scratch("git-bad");
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(10)).expect("cache");
     let err = cache
         .checkout("/srv/repo", "main", None)
@@ -180,7 +174,7 @@ fn bad_urls_fail_clearly() {
 
 #[test]
 fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
-    let root = scratch("daemon");
+    let root = scratch("git-daemon");
     let o = origin(&root);
     let port = free_port();
     let _daemon = ChildGuard::new(
@@ -210,26 +204,11 @@ fn fetches_over_the_git_protocol_from_a_real_git_daemon() {
 #[test]
 fn smart_http_with_basic_auth_needs_the_right_credentials() {
     use skiff::source::git::GitCredentials;
-    use std::io::{BufRead, BufReader};
 
-    let root = scratch("http");
+    let root = scratch("git-http");
     let o = origin(&root);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .arg(&root)
-        .args(["deployer", "pa55-w0rd"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the smart-HTTP server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("server prints its port");
-    let _server = ChildGuard::new(child);
-    let url = format!("http://127.0.0.1:{}/origin", line.trim());
+    let (_server, port) = git_http_server(&root, "deployer", "pa55-w0rd");
+    let url = format!("http://127.0.0.1:{port}/origin");
     let cache = GitCache::new(root.join("cache"), Duration::from_secs(30)).expect("cache");
 
     let good = GitCredentials::Basic {
@@ -272,25 +251,11 @@ fn smart_http_with_basic_auth_needs_the_right_credentials() {
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
 
-fn keygen(path: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "skiff-test", "-f"])
-        .arg(path)
-        .output()
-        .expect("run ssh-keygen");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
-}
-
 #[test]
 fn ssh_with_a_key_and_known_hosts_and_unknown_hosts_refused() {
     use skiff::source::git::GitCredentials;
 
-    let root = scratch("ssh");
+    let root = scratch("git-ssh");
     let o = origin(&root);
     let host_pub = keygen(&root.join("host_key"));
     let client_pub = keygen(&root.join("client_key"));

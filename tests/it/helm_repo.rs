@@ -15,13 +15,6 @@ use skiff_testbed::{ChildGuard, free_port, wait_for_port};
 const VERSIONS: [&str; 5] = ["1.0.0", "1.2.3", "1.2.9", "1.5.0", "2.0.0-rc.1"];
 
 /// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("skiff-helmrepo-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    dir
-}
-
 /// Runs the testbed's helm in `dir`, with its own homes under `scratch`.
 fn helm(scratch: &Path, dir: &Path, args: &[&str]) -> String {
     let out = Command::new(skiff_testbed::bin("helm"))
@@ -129,7 +122,7 @@ fn setup(
     name: &str,
     credentials: Option<(&str, &str)>,
 ) -> (PathBuf, PathBuf, Server, HelmRepoCache) {
-    let root = scratch(name);
+    let root = crate::fleet::scratch(&format!("helmrepo-{name}"));
     let repo = chart_repo(&root);
     let options = match credentials {
         Some((user, password)) => vec!["--user", user, "--password", password],
@@ -494,7 +487,7 @@ async fn the_fetched_archive_renders_as_helm_template_renders_it() {
 
 #[tokio::test]
 async fn https_repositories_are_verified_against_the_trust_store() {
-    let root = scratch("tls");
+    let root = crate::fleet::scratch("helmrepo-tls");
     let repo = chart_repo(&root);
     let (cert, key) = (root.join("cert.pem"), root.join("key.pem"));
     let out = Command::new("openssl")
@@ -543,7 +536,7 @@ async fn https_repositories_are_verified_against_the_trust_store() {
 
 #[tokio::test]
 async fn credentials_are_not_sent_to_archives_on_another_host() {
-    let root = scratch("origin");
+    let root = crate::fleet::scratch("helmrepo-origin");
     let charts = chart_repo(&root);
     // The archives live on a second server (a CDN); the index, on a private one,
     // points at them with absolute URLs.

@@ -423,30 +423,17 @@ fn commit_canary(repo: &GitRepo) {
 
 #[tokio::test]
 async fn wrong_http_credentials_are_refused_without_showing_them() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let ns = ControlPlane::shared()
         .namespace("bad-http-credentials")
         .await;
     let repo = GitRepo::new("bad-http-credentials");
     commit_canary(&repo);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .arg(repo.dir.parent().expect("scratch folder"))
-        .args(["deployer", "right-pa55"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the smart-HTTP server");
-    let mut port = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut port)
-        .expect("server prints its port");
-    let _server = skiff_testbed::ChildGuard::new(child);
-    let url = format!("http://127.0.0.1:{}/origin", port.trim());
+    let (_server, port) = crate::fleet::git_http_server(
+        repo.dir.parent().expect("scratch folder"),
+        "deployer",
+        "right-pa55",
+    );
+    let url = format!("http://127.0.0.1:{port}/origin");
 
     let secret: Secret = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1",
@@ -483,20 +470,6 @@ async fn wrong_http_credentials_are_refused_without_showing_them() {
     .await;
 }
 
-fn keygen(path: &Path) -> String {
-    let out = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "skiff-test", "-f"])
-        .arg(path)
-        .output()
-        .expect("run ssh-keygen");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
-}
-
 #[tokio::test]
 async fn an_unknown_ssh_host_key_is_refused() {
     use std::process::{Command, Stdio};
@@ -505,9 +478,9 @@ async fn an_unknown_ssh_host_key_is_refused() {
     let repo = GitRepo::new("bad-ssh-host-key");
     commit_canary(&repo);
     let dir = repo.dir.parent().expect("scratch folder").to_owned();
-    keygen(&dir.join("host_key"));
-    let client_pub = keygen(&dir.join("client_key"));
-    let stranger_pub = keygen(&dir.join("stranger_key"));
+    crate::fleet::keygen(&dir.join("host_key"));
+    let client_pub = crate::fleet::keygen(&dir.join("client_key"));
+    let stranger_pub = crate::fleet::keygen(&dir.join("stranger_key"));
     std::fs::write(dir.join("authorized_keys"), &client_pub).expect("authorized_keys");
     let port = skiff_testbed::free_port();
     let config = format!(
