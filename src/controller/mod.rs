@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod reconcile;
+pub mod retry;
 
 use std::sync::Arc;
 

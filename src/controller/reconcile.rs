@@ -14,8 +14,10 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
+use super::retry;
 use crate::api::{
-    Application, OperationState, REQUESTED_AT_ANNOTATION, SYNC_REVISION_ANNOTATION, parse_duration,
+    Application, ApplicationStatus, OperationState, REQUESTED_AT_ANNOTATION,
+    SYNC_REVISION_ANNOTATION, parse_duration,
 };
 use crate::apply::ObjectKey;
 use crate::sync::{AutoSync, Engine, Mode, OperationPhase, Outcome, SyncRequest, Trigger, record};
@@ -47,7 +49,9 @@ pub struct Context {
 pub struct Seen {
     generation: Option<i64>,
     requested: Option<String>,
-    at: std::time::Instant,
+    /// When the next reconcile is due without a change: the interval, or
+    /// sooner for a scheduled retry.
+    due: std::time::Instant,
 }
 
 impl std::fmt::Debug for Context {
@@ -99,69 +103,33 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         return Ok(Requeue::requeue(interval));
     }
 
-    // not due: the event came from a status write (ours, usually), and
-    // neither spec nor the trigger annotation changed since the last run.
+    // what to do: a new trigger annotation, a retry that is due, or a poll.
+    let status = app.status.clone().unwrap_or_default();
+    let plan = plan(app, &status, Timestamp::now());
+
+    // not due: the event came from a status write (ours, usually), neither
+    // spec nor the trigger annotation changed, and no retry is due yet.
     let key = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
     let now = Seen {
         generation: app.metadata.generation,
         requested: app.annotations().get(REQUESTED_AT_ANNOTATION).cloned(),
-        at: std::time::Instant::now(),
+        due: std::time::Instant::now() + interval,
     };
-    {
+    if plan.trigger == Trigger::Poll {
         let seen = ctx.seen.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(last) = seen.get(&key)
             && last.generation == now.generation
             && last.requested == now.requested
-            && last.at.elapsed() < interval
+            && let Some(wait) = last.due.checked_duration_since(std::time::Instant::now())
+            && !wait.is_zero()
         {
-            return Ok(Requeue::requeue(interval - last.at.elapsed()));
+            return Ok(Requeue::requeue(wait));
         }
     }
-
-    // what to do
-    let status = app.status.clone().unwrap_or_default();
-    let requested = app
-        .annotations()
-        .get(REQUESTED_AT_ANNOTATION)
-        .filter(|r| status.last_handled_request.as_ref() != Some(*r))
-        .cloned();
-    let automated = app
-        .spec
-        .sync_policy
-        .as_ref()
-        .and_then(|p| p.automated.as_ref());
-    let request = SyncRequest {
-        revision: requested
-            .as_ref()
-            .and_then(|_| app.annotations().get(SYNC_REVISION_ANNOTATION).cloned())
-            .filter(|r| !r.is_empty()),
-        trigger: if requested.is_some() {
-            Trigger::Annotation
-        } else {
-            Trigger::Poll
-        },
-        mode: if requested.is_some() || automated.is_some() {
-            Mode::Apply
-        } else {
-            Mode::Compare
-        },
-        prune: automated.is_some_and(|a| a.prune),
-        previous: status
-            .resources
-            .iter()
-            .map(ObjectKey::from_status)
-            .collect(),
-        auto: match (&requested, automated) {
-            (None, Some(a)) => Some(AutoSync {
-                last_revision: status.sync.as_ref().and_then(|s| s.revision.clone()),
-                self_heal: a.self_heal,
-            }),
-            _ => None,
-        },
-    };
+    let request = plan.request(app, &status);
 
     // mark running, so `skiff sync --wait` sees the request taken
-    if let Some(value) = &requested {
+    if let Some(value) = &plan.requested {
         info!(app = %app.name_any(), request = %value, "sync.requested");
         mark_running(app, ctx).await?;
         publish(ctx, app, EventType::Normal, "SyncStarted", "sync requested").await;
@@ -169,7 +137,7 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
 
     // sync
     let started = std::time::Instant::now();
-    let outcome = ctx.engine.sync(app, &request).await;
+    let mut outcome = ctx.engine.sync(app, &request).await;
     ctx.metrics
         .sync_seconds
         .observe(started.elapsed().as_secs_f64());
@@ -185,16 +153,32 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         })
         .inc();
 
+    // A poll while a retry waits that could not even fetch is no new
+    // operation: the retry keeps its place and count.
+    if plan.retry_pending && outcome.mode == Mode::Apply && outcome.revision.is_none() {
+        outcome.mode = Mode::Compare;
+    }
+
+    // retry: a failed operation schedules the next try, or says why not
+    let retry = schedule_retry(app, &plan, &mut outcome);
+
     // record
+    let done_now = if plan.trigger == Trigger::Retry {
+        plan.retries_done
+    } else {
+        0
+    };
     let revision_moved = outcome.revision.is_some()
         && outcome.revision != status.sync.as_ref().and_then(|s| s.revision.clone());
     let extra = record::Extra {
-        handled_request: requested.clone(),
+        handled_request: plan.requested.clone(),
         add_history: outcome.mode == Mode::Apply
-            && (requested.is_some()
+            && (plan.requested.is_some()
                 || revision_moved
                 || outcome.changed_cluster()
                 || outcome.phase != OperationPhase::Succeeded),
+        retry_count: (plan.trigger == Trigger::Retry || retry.is_some()).then_some(done_now),
+        next_retry_at: retry.map(|(at, _)| at),
         ..record::Extra::default()
     };
     let next = record::next_status(app, &outcome, &extra);
@@ -205,12 +189,187 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
     }
 
     // events
-    announce(ctx, app, &outcome, requested.is_some()).await;
+    announce(ctx, app, &outcome, plan.requested.is_some()).await;
+    let mut now = now;
+    let pending = retry.map(|(_, delay)| delay).or_else(|| {
+        // still waiting for a retry scheduled earlier
+        next.operation_state
+            .as_ref()
+            .and_then(|op| op.next_retry_at.as_ref())
+            .filter(|_| outcome.mode == Mode::Compare)
+            .map(|at| Duration::try_from(at.0.duration_since(Timestamp::now())).unwrap_or_default())
+    });
+    if let Some(delay) = pending {
+        now.due = std::time::Instant::now() + delay.min(interval);
+    }
+    let wait = now.due.saturating_duration_since(std::time::Instant::now());
     ctx.seen
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, now);
-    Ok(Requeue::requeue(interval))
+    Ok(Requeue::requeue(wait))
+}
+
+/// Why this reconcile syncs, and how.
+#[derive(Debug)]
+struct Plan {
+    trigger: Trigger,
+    /// The trigger annotation's value when it asks for a sync.
+    requested: Option<String>,
+    /// Retries already made in the current chain of failures; a retry that
+    /// runs now is one more.
+    retries_done: i64,
+    /// A failed operation waits for its retry: a poll meanwhile applies only
+    /// when Git moved (which starts afresh), else it only compares.
+    retry_pending: bool,
+}
+
+/// Decides what this reconcile is for: a new trigger annotation wins, then a
+/// retry that is due, then the ordinary poll.
+fn plan(app: &Application, status: &ApplicationStatus, now: Timestamp) -> Plan {
+    let requested = app
+        .annotations()
+        .get(REQUESTED_AT_ANNOTATION)
+        .filter(|r| status.last_handled_request.as_ref() != Some(*r))
+        .cloned();
+    if requested.is_some() {
+        return Plan {
+            trigger: Trigger::Annotation,
+            requested,
+            retries_done: 0,
+            retry_pending: false,
+        };
+    }
+    let op = status.operation_state.as_ref();
+    let next_retry = op
+        .filter(|op| op.phase == "Failed" || op.phase == "Error")
+        .and_then(|op| op.next_retry_at.as_ref());
+    if next_retry.is_some_and(|at| at.0 <= now) {
+        return Plan {
+            trigger: Trigger::Retry,
+            requested: None,
+            retries_done: op.and_then(|op| op.retry_count).unwrap_or(0) + 1,
+            retry_pending: false,
+        };
+    }
+    Plan {
+        trigger: Trigger::Poll,
+        requested: None,
+        retries_done: 0,
+        retry_pending: next_retry.is_some(),
+    }
+}
+
+impl Plan {
+    fn request(&self, app: &Application, status: &ApplicationStatus) -> SyncRequest {
+        let automated = app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.as_ref());
+        // A sync pinned to a revision (`skiff sync --revision`, rollback) is
+        // retried at that revision; automated syncs follow the target.
+        let pinned = app
+            .annotations()
+            .get(SYNC_REVISION_ANNOTATION)
+            .filter(|r| !r.is_empty())
+            .cloned();
+        let revision = match self.trigger {
+            Trigger::Annotation => pinned,
+            Trigger::Retry if automated.is_none() => pinned,
+            _ => None,
+        };
+        SyncRequest {
+            revision,
+            trigger: self.trigger,
+            mode: if self.trigger != Trigger::Poll || automated.is_some() {
+                Mode::Apply
+            } else {
+                Mode::Compare
+            },
+            prune: automated.is_some_and(|a| a.prune),
+            previous: status
+                .resources
+                .iter()
+                .map(ObjectKey::from_status)
+                .collect(),
+            auto: match (self.trigger, automated) {
+                (Trigger::Poll, Some(a)) => Some(AutoSync {
+                    last_revision: status.sync.as_ref().and_then(|s| s.revision.clone()),
+                    // drift waits for the retry like everything else
+                    self_heal: a.self_heal && !self.retry_pending,
+                }),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// After a failed operation: when to try again (and a `retry.scheduled`
+/// event in its trace), or a message saying why it will not be retried.
+fn schedule_retry(
+    app: &Application,
+    plan: &Plan,
+    outcome: &mut Outcome,
+) -> Option<(Timestamp, Duration)> {
+    if outcome.mode != Mode::Apply || outcome.phase == OperationPhase::Succeeded {
+        return None;
+    }
+    let spec = app.spec.sync_policy.as_ref().and_then(|p| p.retry.as_ref());
+    let policy = match retry::Policy::of(spec) {
+        Ok(policy) => policy,
+        Err(e) => {
+            outcome.message = format!("{}; not retried: {e}", outcome.message);
+            return None;
+        }
+    };
+    let done = if plan.trigger == Trigger::Retry {
+        plan.retries_done
+    } else {
+        0
+    };
+    match policy.next(done, outcome.retryable) {
+        retry::Next::Retry { attempt, delay } => {
+            let at = Timestamp::now()
+                .checked_add(delay)
+                .unwrap_or_else(|_| Timestamp::now());
+            outcome.span.in_scope(|| {
+                info!(
+                    attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    at = %at,
+                    "retry.scheduled"
+                );
+            });
+            outcome.message = format!(
+                "{}; retry {attempt} in {}",
+                outcome.message,
+                humantime(delay)
+            );
+            Some((at, delay))
+        }
+        retry::Next::GiveUp { retries } => {
+            outcome.message = format!("{}; gave up after {retries} retries", outcome.message);
+            None
+        }
+        retry::Next::Permanent => {
+            outcome.message = format!(
+                "{}; not retried: the error is permanent (the same input fails the same way)",
+                outcome.message
+            );
+            None
+        }
+    }
+}
+
+/// `1m30s`-style, to the second.
+fn humantime(d: Duration) -> String {
+    let s = d.as_secs().max(1);
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
 }
 
 /// Deleting an Application prunes what it applied, unless asked to keep it.

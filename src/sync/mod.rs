@@ -198,6 +198,9 @@ pub struct Outcome {
     pub trigger: Trigger,
     /// What the sync did in the end: applied, or only compared.
     pub mode: Mode,
+    /// The sync's root span, kept open so the controller can add what it
+    /// decides afterwards (`retry.scheduled`, `window.blocked`) to the same trace.
+    pub span: tracing::Span,
 }
 
 impl Outcome {
@@ -355,9 +358,11 @@ impl Engine {
                     finished_at: started_at,
                     trigger: request.trigger,
                     mode: request.mode,
+                    span: tracing::Span::none(),
                 }
             }
         };
+        outcome.span = span.clone();
         outcome.started_at = started_at;
         outcome.finished_at = Timestamp::now();
         span.record("result", outcome.phase.to_string().as_str());
@@ -655,6 +660,7 @@ impl Engine {
             finished_at: Timestamp::now(),
             trigger: request.trigger,
             mode,
+            span: tracing::Span::none(),
         };
 
         if mode == Mode::Compare {

@@ -74,11 +74,11 @@ fn fleet_repo(name: &str, namespace: &str) -> GitRepo {
     repo
 }
 
-struct Agent {
+pub(crate) struct Agent {
     _child: ChildGuard,
 }
 
-fn start_agent(ns: &TestNamespace, repo: &GitRepo, cache: &Path) -> Agent {
+pub(crate) fn start_agent(ns: &TestNamespace, repo: &GitRepo, cache: &Path) -> Agent {
     let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
         .arg("agent")
         .env("KUBECONFIG", ControlPlane::shared().kubeconfig())
@@ -102,7 +102,7 @@ fn start_agent(ns: &TestNamespace, repo: &GitRepo, cache: &Path) -> Agent {
 }
 
 /// Polls `check` every 100 ms until it gives a value or `limit` passes.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,

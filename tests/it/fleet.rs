@@ -102,13 +102,23 @@ pub fn git_http_server(
     user: &str,
     password: &str,
 ) -> (skiff_testbed::ChildGuard, u16) {
+    git_http_server_on(root, user, password, 0)
+}
+
+/// [`git_http_server`] on a given port (0: any free one).
+pub fn git_http_server_on(
+    root: &std::path::Path,
+    user: &str,
+    password: &str,
+    port: u16,
+) -> (skiff_testbed::ChildGuard, u16) {
     use std::io::{BufRead, BufReader};
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
     let mut child = Command::new("python3")
         .arg(&script)
         .arg(root)
-        .args([user, password])
+        .args([user, password, &port.to_string()])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())

@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_leader;
+mod agent_retry;
 mod api;
 mod apply;
 mod cli;

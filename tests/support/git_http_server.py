@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Smart-HTTP Git server for tests: `git http-backend` behind HTTP basic auth.
 
-usage: git_http_server.py ROOT USER PASSWORD
-Serves the repositories under ROOT on a free loopback port, prints the port on
+usage: git_http_server.py ROOT USER PASSWORD [PORT]
+Serves the repositories under ROOT on PORT (default: a free loopback port), prints the port on
 stdout once listening, and runs until killed. Requests without the right
 credentials get 401 with a Basic challenge, as a real Git host answers.
 """
@@ -71,6 +71,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_POST = handle_one
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()

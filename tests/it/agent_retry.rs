@@ -1,0 +1,156 @@
+//! Retry with backoff against a real failure: the Application's Git server
+//! is down, so each sync fails with a network error; the agent retries on
+//! the Application's schedule (2s, x2, at most 8s, with jitter), records
+//! `retryCount` and `nextRetryAt`, and succeeds once the server is up. A
+//! broken manifest is not retried, and says so.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::Api;
+use kube::api::PostParams;
+use skiff::api::{Application, OperationState};
+use skiff_testbed::{ControlPlane, free_port};
+
+use crate::agent::{eventually, start_agent};
+use crate::fleet::{GitRepo, git_http_server_on, install_crds, scratch};
+
+fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str) -> String {
+    format!(
+        "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {repo}\n    targetRevision: main\n    path: {path}\n  destination:\n    namespace: {namespace}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n    retry:\n      limit: 10\n      backoff:\n        duration: 2s\n        factor: 2\n        maxDuration: 8s\n"
+    )
+}
+
+async fn operation(apps: &Api<Application>, name: &str) -> Option<OperationState> {
+    apps.get(name).await.ok()?.status?.operation_state
+}
+
+/// Seconds from the end of the failed try to the next one (both stamps
+/// have one-second resolution).
+fn gap(op: &OperationState) -> i64 {
+    let at = op.next_retry_at.as_ref().expect("nextRetryAt").0;
+    let finished = op.finished_at.as_ref().expect("finishedAt").0;
+    at.as_second() - finished.as_second()
+}
+
+#[tokio::test]
+async fn failed_syncs_retry_with_backoff_until_git_is_back_and_permanent_errors_do_not() {
+    let ns = ControlPlane::shared().namespace("retry").await;
+    install_crds(&ns.client).await;
+    let root = scratch("retry");
+
+    // The application's repository, served later over smart HTTP with basic auth.
+    let served = GitRepo::new("retry-served");
+    served.write(
+        "app/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flaky\ndata:\n  ok: \"yes\"\n",
+    );
+    served.commit("app");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/origin");
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "flaky-repo", "labels": {"skiff.dev/secret-type": "repository"}},
+        "stringData": {"url": url, "username": "deployer", "password": "pa55-w0rd"},
+    }))
+    .expect("secret");
+    ns.api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("credentials");
+
+    let fleet = GitRepo::new("retry-fleet");
+    fleet
+        .write(
+            "clusters/dev/flaky.yaml",
+            &app_yaml("flaky", &ns.name, &url, "app"),
+        )
+        .write(
+            "clusters/dev/broken.yaml",
+            &app_yaml("broken", &ns.name, &fleet.url(), "broken"),
+        )
+        .write(
+            "broken/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n",
+        )
+        .commit("fleet");
+    let _agent = start_agent(&ns, &fleet, &root.join("cache"));
+    let apps: Api<Application> = Api::namespaced(ns.client.clone(), &ns.name);
+
+    // Git is down: the first failure schedules retry 1 after 2-4 s.
+    let first = eventually("the first failure", Duration::from_secs(60), || {
+        let apps = apps.clone();
+        async move {
+            operation(&apps, "flaky")
+                .await
+                .filter(|op| op.retry_count == Some(0) && op.next_retry_at.is_some())
+        }
+    })
+    .await;
+    assert_eq!(first.phase, "Error", "{first:?}");
+    let message = first.message.clone().unwrap_or_default();
+    assert!(message.contains("retry 1 in"), "{message}");
+    assert!((1..=5).contains(&gap(&first)), "first delay: {first:?}");
+
+    // Each retry fails the same way and doubles the delay.
+    let mut gaps = vec![gap(&first)];
+    for done in 1..=2 {
+        let op = eventually(&format!("retry {done}"), Duration::from_secs(30), || {
+            let apps = apps.clone();
+            async move {
+                operation(&apps, "flaky")
+                    .await
+                    .filter(|op| op.retry_count == Some(done) && op.next_retry_at.is_some())
+            }
+        })
+        .await;
+        let message = op.message.clone().unwrap_or_default();
+        assert!(
+            message.contains(&format!("retry {} in", done + 1)),
+            "{message}"
+        );
+        gaps.push(gap(&op));
+    }
+    eprintln!("retry gaps (s): {gaps:?}");
+    assert!((3..=9).contains(&gaps[1]), "second delay 4-8 s: {gaps:?}");
+    assert!(
+        (7..=9).contains(&gaps[2]),
+        "third delay capped at 8 s: {gaps:?}"
+    );
+
+    // Git comes back: the next retry (or a poll that finds Git reachable
+    // before it, which starts afresh) applies.
+    let _server = git_http_server_on(
+        served.dir.parent().expect("root"),
+        "deployer",
+        "pa55-w0rd",
+        port,
+    );
+    let done = eventually("the retry that succeeds", Duration::from_secs(30), || {
+        let apps = apps.clone();
+        async move {
+            operation(&apps, "flaky")
+                .await
+                .filter(|op| op.phase == "Succeeded")
+        }
+    })
+    .await;
+    assert!(done.retry_count.is_none_or(|n| n >= 3), "{done:?}");
+    assert!(done.next_retry_at.is_none(), "{done:?}");
+    let cm = ns.api::<ConfigMap>().get("flaky").await.expect("applied");
+    assert_eq!(
+        cm.data.unwrap_or_default().get("ok").map(String::as_str),
+        Some("yes")
+    );
+
+    // A manifest that does not parse fails the same way every time: no retry.
+    let broken = operation(&apps, "broken").await.expect("broken was tried");
+    assert_eq!(broken.phase, "Error");
+    assert!(broken.next_retry_at.is_none(), "{broken:?}");
+    assert!(
+        broken
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("not retried: the error is permanent")),
+        "{broken:?}"
+    );
+}
