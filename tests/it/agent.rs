@@ -258,6 +258,29 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
     .await;
     assert_eq!(color(&cms, "audit").await.as_deref(), Some("tampered"));
 
+    // `skiff diff` and `skiff status -o json` show that drift against the live agent's record.
+    let diff = cli(&["diff", "audit"]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(1), "diff exits 1 on drift: {text}");
+    assert!(
+        text.contains("-  level: tampered") && text.contains("+  level: low"),
+        "{text}"
+    );
+    let status = cli(&["status", "audit", "-o", "json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(status["status"]["sync"]["status"], "OutOfSync", "{status}");
+    let resources = status["status"]["resources"].as_array().expect("resources");
+    assert!(
+        resources.iter().any(|r| r["kind"] == "ConfigMap"
+            && r["name"] == "audit"
+            && r["status"] == "OutOfSync"),
+        "{status}"
+    );
+    assert_eq!(
+        status["status"]["operationState"]["phase"], "Succeeded",
+        "{status}"
+    );
+
     // Deleting an Application (here one not in Git) prunes what it applied.
     let extra: Application = serde_saphyr::from_str(&app_yaml(
         "extra",
