@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod reconcile;
+pub mod windows;
 
 use std::sync::Arc;
 
