@@ -98,6 +98,13 @@ pub struct Verdict {
     pub next_change: Option<DateTime<Utc>>,
 }
 
+impl Verdict {
+    /// Whether a sync of this sort (manual: `skiff sync`; else automated) may run.
+    pub fn allows(&self, manual: bool) -> bool {
+        if manual { self.manual } else { self.automated }
+    }
+}
+
 /// One window at one moment, for `skiff windows`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,8 +181,9 @@ impl Windows {
             .filter(move |w| w.matches(app, namespace))
     }
 
-    /// Whether the Application may sync at `now`, automated and manually, and
-    /// when that may change.
+    /// Whether the Application `app`, deploying to the destination namespace
+    /// `namespace`, may sync at `now`, automated and manually, and when that
+    /// may change.
     pub fn verdict(&self, app: &str, namespace: &str, now: DateTime<Utc>) -> Verdict {
         let matching: Vec<&Window> = self.matching_windows(app, namespace).collect();
         let (open, closed): (Vec<&Window>, Vec<&Window>) =
@@ -399,12 +407,21 @@ fn parse_schedule(schedule: &str) -> Result<Cron, String> {
             "{schedule:?} has {fields} fields; want 5 (minute hour day-of-month month day-of-week) or an alias such as @daily"
         ));
     }
-    CronParser::builder()
+    let cron = CronParser::builder()
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
         .build()
         .parse(schedule)
-        .map_err(|e| format!("invalid schedule {schedule:?}: {e}"))
+        .map_err(|e| format!("invalid schedule {schedule:?}: {e}"))?;
+    // `0 0 30 2 *` parses but names no real date: such a window would never
+    // open, and every search for it would run to croner's limit.
+    if cron
+        .find_next_occurrence(&DateTime::<Utc>::UNIX_EPOCH, false)
+        .is_err()
+    {
+        return Err(format!("schedule {schedule:?} never matches a date"));
+    }
+    Ok(cron)
 }
 
 /// Argo CD's globs: `*` and `?` and `[...]`; names have no separators.
@@ -686,6 +703,7 @@ mod tests {
 
         let v = windows.verdict("web", "prod", noon);
         assert!(!v.automated, "deny wins");
+        assert!(!v.allows(false) && v.allows(true));
         assert!(v.manual, "the deny window has manualSync");
         assert_eq!(
             v.reason.as_deref(),
@@ -744,6 +762,10 @@ mod tests {
                 "syncWindows[1].schedule: invalid schedule \"@sometimes\"",
             ),
             (
+                allow("0 0 30 2 *", "1h"),
+                "syncWindows[1].schedule: schedule \"0 0 30 2 *\" never matches a date",
+            ),
+            (
                 allow("@daily", "8x"),
                 "syncWindows[1].duration: invalid duration \"8x\"",
             ),
@@ -774,6 +796,22 @@ mod tests {
             let got = error(w);
             assert!(got.starts_with(want), "{got:?} should start with {want:?}");
         }
+    }
+
+    #[test]
+    fn a_real_clock_with_fractions_of_a_second() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let w = allow("0 9 * * *", "1h");
+        let before = one(w.clone(), at("2026-11-26T08:59:59.900Z"));
+        assert!(!before.open);
+        assert_eq!(before.next_open, Some(utc(2026, 11, 26, 9, 0)));
+        let after = one(w, at("2026-11-26T09:00:00.400Z"));
+        assert!(after.open);
+        assert_eq!(after.closes_at, Some(utc(2026, 11, 26, 10, 0)));
     }
 
     #[test]
