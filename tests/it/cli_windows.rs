@@ -195,6 +195,18 @@ async fn windows_shows_what_is_open_and_when_that_changes() {
         "{doc}"
     );
 
+    // Every namespace: this one's projects among them, NAMESPACE in front.
+    let (_, stdout, stderr) = skiff(&["windows", "-A", "-o", "yaml"], &ns);
+    assert!(
+        stdout.contains(&format!("namespace: {}", ns.name)),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("closesAt:"), "{stdout}");
+    let (_, table, stderr) = skiff(&["windows", "-A"], &ns);
+    assert!(table.starts_with("NAMESPACE   "), "{table}{stderr}");
+    let ours = table.lines().filter(|l| l.starts_with(&ns.name)).count();
+    assert_eq!(ours, 3, "{table}");
+
     let (out, _, stderr) = skiff(&["windows", "missing"], &ns);
     assert_eq!(out.status.code(), Some(1));
     assert!(
