@@ -270,8 +270,12 @@ impl Window {
             problem,
         };
         let cron = parse_schedule(&spec.schedule).map_err(|p| error("schedule", p))?;
-        let duration = parse_duration(&spec.duration)
-            .ok()
+        // parse_duration converts through f64 and panics past u64 seconds;
+        // twelve digits of hours stay far below that.
+        let digits = spec.duration.chars().filter(char::is_ascii_digit).count();
+        let duration = (digits <= 12)
+            .then(|| parse_duration(&spec.duration).ok())
+            .flatten()
             .and_then(|d| TimeDelta::from_std(d).ok())
             .ok_or_else(|| {
                 error(
@@ -318,6 +322,12 @@ impl Window {
             .map(|s| s.with_timezone(&Utc))
     }
 
+    /// When an opening at `start` ends; `None` past the last date chrono
+    /// represents (a duration of millions of years), which never comes.
+    fn end(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        start.checked_add_signed(self.duration)
+    }
+
     /// The first start after `t`.
     fn next_start(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if self.duration <= TimeDelta::zero() {
@@ -332,14 +342,14 @@ impl Window {
 
     fn open_at(&self, t: DateTime<Utc>) -> bool {
         self.latest_start(t)
-            .is_some_and(|start| start + self.duration > t)
+            .is_some_and(|start| self.end(start).is_none_or(|end| end > t))
     }
 
     /// When the window, open at `now`, closes: the end of the last of the
     /// openings that follow each other without a gap.
     fn closes_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut start = self.latest_start(now)?;
-        let mut end = start + self.duration;
+        let mut end = self.end(start)?;
         if end <= now {
             return None;
         }
@@ -351,7 +361,7 @@ impl Window {
             match self.latest_start(end) {
                 Some(again) if again > start => {
                     start = again;
-                    end = again + self.duration;
+                    end = self.end(again)?;
                 }
                 _ => return Some(end),
             }
@@ -770,6 +780,10 @@ mod tests {
                 "syncWindows[1].duration: invalid duration \"8x\"",
             ),
             (
+                allow("@daily", "99999999999999999999h"),
+                "syncWindows[1].duration: invalid duration \"99999999999999999999h\"",
+            ),
+            (
                 allow("@daily", ""),
                 "syncWindows[1].duration: invalid duration \"\"",
             ),
@@ -820,6 +834,9 @@ mod tests {
         assert_eq!(s.closes_at, Some(utc(2026, 11, 26, 1, 30)));
         let s = one(allow("0 0 * * *", "90m"), utc(2026, 11, 26, 1, 0));
         assert_eq!(s.closes_at, Some(utc(2026, 11, 26, 1, 30)));
+        // A window that outlasts the calendar never closes.
+        let s = one(allow("@yearly", "99999999999h"), utc(2026, 11, 26, 1, 0));
+        assert_eq!((s.open, s.closes_at), (true, None));
         // A window that lasts no time never opens.
         let s = one(allow("* * * * *", "0s"), utc(2026, 11, 26, 1, 0));
         assert_eq!((s.open, s.next_open, s.closes_at), (false, None, None));
