@@ -527,6 +527,24 @@ mod tests {
     }
 
     #[test]
+    fn other_aliases() {
+        // Thursday 2026-11-26 10:20 UTC.
+        let now = utc(2026, 11, 26, 10, 20);
+        let cases = [
+            ("@hourly", utc(2026, 11, 26, 11, 0)),
+            ("@weekly", utc(2026, 11, 29, 0, 0)),
+            ("@monthly", utc(2026, 12, 1, 0, 0)),
+            ("@yearly", utc(2027, 1, 1, 0, 0)),
+            ("@annually", utc(2027, 1, 1, 0, 0)),
+            ("@DAILY", utc(2026, 11, 27, 0, 0)),
+        ];
+        for (alias, want) in cases {
+            let s = one(allow(alias, "10m"), now);
+            assert_eq!(s.next_open, Some(want), "{alias}");
+        }
+    }
+
+    #[test]
     fn spring_forward_keeps_wall_clock_times() {
         // Paris, 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist.
         let w = in_zone(allow("30 2 * * *", "1h"), "Europe/Paris");
