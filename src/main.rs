@@ -46,6 +46,8 @@ enum Command {
     Suspend(cli::ops::NameArgs),
     /// Let the agent reconcile a suspended Application again.
     Resume(cli::ops::NameArgs),
+    /// Show AppProjects' sync windows: open now, and when they next open or close.
+    Windows(cli::windows::WindowsArgs),
     /// Run the GitOps agent: keep the fleet's Applications in sync.
     Agent(cli::agent::AgentArgs),
 }
@@ -73,6 +75,7 @@ fn main() {
         Some(Command::Rollback(args)) => block_on(cli::ops::rollback(args)).map_err(|e| (e, 1)),
         Some(Command::Suspend(args)) => block_on(cli::ops::suspend(args)).map_err(|e| (e, 1)),
         Some(Command::Resume(args)) => block_on(cli::ops::resume(args)).map_err(|e| (e, 1)),
+        Some(Command::Windows(args)) => block_on(cli::windows::run(args)).map_err(|e| (e, 1)),
         Some(Command::Agent(_)) | None => Ok(0),
     };
     match result {

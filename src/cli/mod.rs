@@ -9,3 +9,4 @@ pub mod kustomize;
 pub mod ops;
 pub mod output;
 pub mod render;
+pub mod windows;

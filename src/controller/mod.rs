@@ -6,6 +6,7 @@
 pub mod config;
 pub mod reconcile;
 pub mod retry;
+pub mod windows;
 
 use std::sync::Arc;
 

@@ -9,6 +9,7 @@ mod apply;
 mod cli;
 mod cli_apply;
 mod cli_apps;
+mod cli_windows;
 mod collector;
 mod crd;
 mod deployment;
