@@ -35,7 +35,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if !number.is_empty() {
         return Err(format!("invalid duration {s:?}: missing unit"));
     }
-    Ok(Duration::from_secs_f64(total))
+    Duration::try_from_secs_f64(total).map_err(|_| format!("invalid duration {s:?}: out of range"))
 }
 
 #[cfg(test)]
@@ -48,6 +48,7 @@ mod tests {
         assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("99999999999999999999999h").is_err());
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("5").unwrap_err().contains("missing unit"));
         assert!(parse_duration("5d").unwrap_err().contains("unknown unit"));

@@ -14,13 +14,16 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
-use super::retry;
+use super::{retry, windows};
 use crate::api::{
-    Application, ApplicationStatus, OperationState, REQUESTED_AT_ANNOTATION,
-    SYNC_REVISION_ANNOTATION, parse_duration,
+    AppProject, Application, ApplicationCondition, ApplicationStatus, OperationState,
+    REQUESTED_AT_ANNOTATION, SYNC_REVISION_ANNOTATION, parse_duration,
 };
 use crate::apply::ObjectKey;
-use crate::sync::{AutoSync, Engine, Mode, OperationPhase, Outcome, SyncRequest, Trigger, record};
+use crate::sync::{
+    AutoSync, Engine, Mode, OperationPhase, Outcome, SyncRequest, Trigger, destination_namespace,
+    record,
+};
 
 /// The finalizer that prunes an Application's objects when it is deleted.
 pub const FINALIZER: &str = "skiff.dev/prune";
@@ -126,7 +129,20 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
             return Ok(Requeue::requeue(wait));
         }
     }
-    let request = plan.request(app, &status);
+    let mut request = plan.request(app, &status);
+
+    // sync windows: a closed window turns the sync into a comparison (so
+    // status still shows drift) and holds the request until it opens.
+    let blocked = match request.mode {
+        Mode::Apply => window_gate(ctx, app, plan.requested.is_some()).await,
+        Mode::Compare => None,
+    };
+    let mut plan = plan;
+    if blocked.is_some() {
+        request.mode = Mode::Compare;
+        request.auto = None;
+        plan.requested = None;
+    }
 
     // mark running, so `skiff sync --wait` sees the request taken
     if let Some(value) = &plan.requested {
@@ -181,7 +197,8 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         next_retry_at: retry.map(|(at, _)| at),
         ..record::Extra::default()
     };
-    let next = record::next_status(app, &outcome, &extra);
+    let mut next = record::next_status(app, &outcome, &extra);
+    let newly_blocked = record_window(&mut next, blocked.as_ref(), &outcome);
     if app.status.as_ref() != Some(&next) {
         record::write(&ctx.client, app, &next)
             .await
@@ -190,6 +207,9 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
 
     // events
     announce(ctx, app, &outcome, plan.requested.is_some()).await;
+    if let Some(b) = blocked.as_ref().filter(|_| newly_blocked) {
+        publish(ctx, app, EventType::Normal, "SyncBlocked", &b.message()).await;
+    }
     let mut now = now;
     let pending = retry.map(|(_, delay)| delay).or_else(|| {
         // still waiting for a retry scheduled earlier
@@ -199,7 +219,14 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
             .filter(|_| outcome.mode == Mode::Compare)
             .map(|at| Duration::try_from(at.0.duration_since(Timestamp::now())).unwrap_or_default())
     });
-    if let Some(delay) = pending {
+    if let Some(b) = &blocked {
+        // look again just after the window opens (or the interval, if sooner)
+        let opens = b
+            .next_change
+            .and_then(|t| (t - chrono::Utc::now()).to_std().ok())
+            .map_or(interval, |d| d + Duration::from_secs(1));
+        now.due = std::time::Instant::now() + opens.min(interval);
+    } else if let Some(delay) = pending {
         now.due = std::time::Instant::now() + delay.min(interval);
     }
     let wait = now.due.saturating_duration_since(std::time::Instant::now());
@@ -208,6 +235,110 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, now);
     Ok(Requeue::requeue(wait))
+}
+
+/// A sync held back by a sync window.
+#[derive(Debug)]
+struct Blocked {
+    reason: String,
+    /// When the windows' verdict may change.
+    next_change: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Blocked {
+    fn message(&self) -> String {
+        match self.next_change {
+            Some(t) => format!(
+                "sync blocked by a sync window: {}; next change at {}",
+                self.reason,
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            None => format!("sync blocked by a sync window: {}", self.reason),
+        }
+    }
+}
+
+/// The condition type recorded while a window holds a sync back.
+pub const WINDOW_CONDITION: &str = "SyncWindowBlocked";
+
+/// Whether the project's sync windows hold this sync back now. Windows that
+/// do not parse block: the project meant to restrict something.
+async fn window_gate(ctx: &Context, app: &Application, manual: bool) -> Option<Blocked> {
+    let namespace = app.namespace().unwrap_or_default();
+    let api: Api<AppProject> = Api::namespaced(ctx.client.clone(), &namespace);
+    let project = match api.get_opt(&app.spec.project).await {
+        Ok(Some(project)) => project,
+        // no project (or no AppProject CRD): no windows; the engine judges
+        // whether the project must exist
+        Ok(None) | Err(kube::Error::Api(_)) => return None,
+        Err(e) => {
+            warn!(app = %app.name_any(), error = %e, "windows.project_unreadable");
+            return None;
+        }
+    };
+    let windows = match windows::Windows::parse(&project.spec.sync_windows) {
+        Ok(windows) => windows,
+        Err(e) => {
+            return Some(Blocked {
+                reason: format!("AppProject {namespace}/{}: {e}", app.spec.project),
+                next_change: None,
+            });
+        }
+    };
+    let verdict = windows.verdict(
+        &app.name_any(),
+        &destination_namespace(app),
+        chrono::Utc::now(),
+    );
+    if verdict.allows(manual) {
+        return None;
+    }
+    Some(Blocked {
+        reason: verdict
+            .reason
+            .unwrap_or_else(|| "no open window lets manual syncs through".to_owned()),
+        next_change: verdict.next_change,
+    })
+}
+
+/// Adds or clears the `SyncWindowBlocked` condition, records `window.blocked`
+/// in the sync's trace; whether the condition is new.
+fn record_window(
+    status: &mut ApplicationStatus,
+    blocked: Option<&Blocked>,
+    outcome: &Outcome,
+) -> bool {
+    let was = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == WINDOW_CONDITION)
+        .cloned();
+    status.conditions.retain(|c| c.type_ != WINDOW_CONDITION);
+    let Some(b) = blocked else {
+        return false;
+    };
+    let next = b
+        .next_change
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    outcome.span.in_scope(|| {
+        info!(reason = %b.reason, next_change = %next, "window.blocked");
+    });
+    let message = Some(b.message());
+    // unchanged, the condition keeps its time, so the status is not rewritten
+    let since = was
+        .as_ref()
+        .filter(|c| c.message == message)
+        .and_then(|c| c.last_transition_time.clone())
+        .unwrap_or(Time(outcome.finished_at));
+    status.conditions.push(ApplicationCondition {
+        type_: WINDOW_CONDITION.to_owned(),
+        status: "True".to_owned(),
+        reason: Some("SyncWindowClosed".to_owned()),
+        message,
+        last_transition_time: Some(since),
+    });
+    was.is_none()
 }
 
 /// Why this reconcile syncs, and how.
@@ -295,7 +426,10 @@ impl Plan {
                 .collect(),
             auto: match (self.trigger, automated) {
                 (Trigger::Poll, Some(a)) => Some(AutoSync {
-                    last_revision: status.sync.as_ref().and_then(|s| s.revision.clone()),
+                    // the last operation's revision, not the last compared
+                    // one: a comparison while a window or a retry held the
+                    // sync back must not count as having synced it
+                    last_revision: status.history.first().map(|h| h.revision.clone()),
                     // drift waits for the retry like everything else
                     self_heal: a.self_heal && !self.retry_pending,
                 }),

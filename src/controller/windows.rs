@@ -270,12 +270,8 @@ impl Window {
             problem,
         };
         let cron = parse_schedule(&spec.schedule).map_err(|p| error("schedule", p))?;
-        // parse_duration converts through f64 and panics past u64 seconds;
-        // twelve digits of hours stay far below that.
-        let digits = spec.duration.chars().filter(char::is_ascii_digit).count();
-        let duration = (digits <= 12)
-            .then(|| parse_duration(&spec.duration).ok())
-            .flatten()
+        let duration = parse_duration(&spec.duration)
+            .ok()
             .and_then(|d| TimeDelta::from_std(d).ok())
             .ok_or_else(|| {
                 error(

@@ -4,6 +4,7 @@
 mod agent;
 mod agent_leader;
 mod agent_retry;
+mod agent_windows;
 mod api;
 mod apply;
 mod cli;
