@@ -14,6 +14,9 @@ use std::time::Duration;
 use k8s_openapi::api::authentication::v1::{
     SelfSubjectReview, TokenRequest, TokenRequestSpec, UserInfo,
 };
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
@@ -26,10 +29,10 @@ use kube::{Api, Client, Config};
 use serde_json::Value;
 use skiff::api::{Application, HealthStatusCode, SyncStatusCode};
 use skiff::controller::config::AgentConfig;
-use skiff_testbed::{ChildGuard, ControlPlane};
+use skiff_testbed::{ChildGuard, ControlPlane, TestNamespace};
 
 use crate::agent::eventually;
-use crate::fleet::{GitRepo, scratch};
+use crate::fleet::{GitRepo, install_crds, scratch};
 
 /// Where install.yaml puts the agent.
 const NAMESPACE: &str = "skiff-system";
@@ -185,6 +188,13 @@ fn the_chart_with_default_values_renders_what_install_yaml_holds() {
         |docs: &[Value]| find(docs, "Deployment", "skiff-agent")["spec"]["replicas"].clone();
     assert_eq!(replicas(&helm), replicas(&plain));
     assert_eq!(shipped_config(&helm), shipped_config(&plain));
+    for name in ["applications.skiff.dev", "appprojects.skiff.dev"] {
+        assert_eq!(
+            find(&helm, "CustomResourceDefinition", name)["metadata"]["annotations"]["helm.sh/resource-policy"],
+            "keep",
+            "helm uninstall leaves {name} (and so every Application) in place"
+        );
+    }
     for (kind, name, field) in [
         ("ClusterRole", "skiff-agent", "rules"),
         ("ClusterRoleBinding", "skiff-agent", "subjects"),
@@ -201,12 +211,12 @@ fn the_chart_with_default_values_renders_what_install_yaml_holds() {
     }
 }
 
-/// Server-side applies every object of install.yaml with strict field
-/// validation, as `kubectl apply --server-side` would, and waits for the CRDs.
-async fn apply_install_yaml(client: &Client) {
+/// Server-side applies `docs` with strict field validation, as `kubectl
+/// apply --server-side` would; `what` names their file in messages.
+async fn apply_documents(client: &Client, what: &str, docs: &[Value]) {
     let params = PatchParams::apply(MANAGER).validation_strict();
-    for doc in install_yaml() {
-        let (kind, name) = kind_name(&doc);
+    for doc in docs {
+        let (kind, name) = kind_name(doc);
         let object: DynamicObject =
             serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{kind} {name}: {e}"));
         let types = object.types.as_ref().expect("apiVersion and kind");
@@ -221,10 +231,15 @@ async fn apply_install_yaml(client: &Client) {
             }
             Scope::Cluster => Api::all_with(client.clone(), &resource),
         };
-        api.patch(&name, &params, &Patch::Apply(&doc))
+        api.patch(&name, &params, &Patch::Apply(doc))
             .await
-            .unwrap_or_else(|e| panic!("applying {kind} {name} from install.yaml: {e}"));
+            .unwrap_or_else(|e| panic!("applying {kind} {name} from {what}: {e}"));
     }
+}
+
+/// Applies install.yaml and waits for its CRDs.
+async fn apply_install_yaml(client: &Client) {
+    apply_documents(client, "install.yaml", &install_yaml()).await;
     let crds = Api::<CustomResourceDefinition>::all(client.clone());
     for name in ["applications.skiff.dev", "appprojects.skiff.dev"] {
         tokio::time::timeout(
@@ -268,10 +283,27 @@ async fn install_yaml_applies_cleanly_and_again_without_change() {
     );
 }
 
-/// A kubeconfig for the testbed's API server that logs in with `token` only.
-fn token_kubeconfig(dir: &Path, token: &str) -> PathBuf {
-    let admin = Kubeconfig::read_from(ControlPlane::shared().kubeconfig()).expect("kubeconfig");
-    let cluster = admin
+/// A kubeconfig for the testbed's API server that logs in as the agent's
+/// ServiceAccount in `namespace`, with a token from the TokenRequest API (as
+/// the kubelet mounts one) and nothing else.
+async fn agent_kubeconfig(admin: &Client, namespace: &str, dir: &Path) -> PathBuf {
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), namespace);
+    let request = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        }),
+        ..TokenRequest::default()
+    };
+    let token = accounts
+        .create_token_request(SERVICE_ACCOUNT, &PostParams::default(), &request)
+        .await
+        .unwrap_or_else(|e| panic!("a token for {namespace}/{SERVICE_ACCOUNT}: {e}"))
+        .status
+        .and_then(|s| s.token)
+        .expect("the TokenRequest's status holds a token");
+    let kc = Kubeconfig::read_from(ControlPlane::shared().kubeconfig()).expect("kubeconfig");
+    let cluster = kc
         .clusters
         .first()
         .and_then(|c| c.cluster.as_ref())
@@ -283,9 +315,23 @@ fn token_kubeconfig(dir: &Path, token: &str) -> PathBuf {
         .expect("certificate-authority-data");
     let path = dir.join("kubeconfig");
     let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: testbed\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: skiff-agent\n  user:\n    token: {token}\ncontexts:\n- name: skiff-agent\n  context: {{cluster: testbed, user: skiff-agent, namespace: {NAMESPACE}}}\ncurrent-context: skiff-agent\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: testbed\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: skiff-agent\n  user:\n    token: {token}\ncontexts:\n- name: skiff-agent\n  context: {{cluster: testbed, user: skiff-agent, namespace: {namespace}}}\ncurrent-context: skiff-agent\n"
     );
     std::fs::write(&path, text).expect("write kubeconfig");
+
+    let as_agent = client_from(&path).await;
+    let review = Api::<SelfSubjectReview>::all(as_agent)
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+        .expect("who am I");
+    let user: UserInfo = review.status.and_then(|s| s.user_info).expect("user info");
+    assert_eq!(
+        user.username,
+        Some(format!(
+            "system:serviceaccount:{namespace}:{SERVICE_ACCOUNT}"
+        )),
+        "the agent runs as its ServiceAccount, not as admin"
+    );
     path
 }
 
@@ -297,49 +343,30 @@ async fn client_from(kubeconfig: &Path) -> Client {
     Client::try_from(config).expect("client")
 }
 
-#[tokio::test]
-async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
-    let admin = ControlPlane::shared().client().await;
-    apply_install_yaml(&admin).await;
-    let target = ControlPlane::shared().namespace("install-target").await;
+/// Runs the real agent as the ServiceAccount (`kubeconfig`) with the
+/// configuration the install ships (`docs`' ConfigMap), on a fleet with one
+/// Application that puts a ConfigMap into `target`; asserts that it is
+/// applied, that both Applications are Synced and that the agent's own Lease
+/// and Events were written.
+async fn agent_syncs_into(
+    admin: &Client,
+    docs: &[Value],
+    kubeconfig: &Path,
+    dir: &Path,
+    target: &TestNamespace,
+) {
+    let config = shipped_config(docs);
+    let namespace = config["namespace"]
+        .as_str()
+        .expect("the shipped config names the namespace")
+        .to_owned();
 
-    // A token of the agent's ServiceAccount, as the kubelet would mount it.
-    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), NAMESPACE);
-    let request = TokenRequest {
-        spec: Some(TokenRequestSpec {
-            expiration_seconds: Some(3600),
-            ..TokenRequestSpec::default()
-        }),
-        ..TokenRequest::default()
-    };
-    let token = accounts
-        .create_token_request(SERVICE_ACCOUNT, &PostParams::default(), &request)
-        .await
-        .expect("a token for skiff-agent")
-        .status
-        .and_then(|s| s.token)
-        .expect("the TokenRequest's status holds a token");
-    let dir = scratch("install-agent");
-    let kubeconfig = token_kubeconfig(&dir, &token);
-    let as_agent = client_from(&kubeconfig).await;
-    let review = Api::<SelfSubjectReview>::all(as_agent)
-        .create(&PostParams::default(), &SelfSubjectReview::default())
-        .await
-        .expect("who am I");
-    let user: UserInfo = review.status.and_then(|s| s.user_info).expect("user info");
-    assert_eq!(
-        user.username.as_deref(),
-        Some("system:serviceaccount:skiff-system:skiff-agent"),
-        "the agent runs as its ServiceAccount, not as admin"
-    );
-
-    // A fleet with one Application that puts a ConfigMap in another namespace.
-    let repo = GitRepo::new("install-fleet");
+    let repo = GitRepo::new(&format!("{namespace}-fleet"));
     let url = repo.url();
     repo.write(
         "clusters/testbed/hello.yaml",
         &format!(
-            "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: hello\n  namespace: {NAMESPACE}\nspec:\n  source:\n    repoURL: {url}\n    targetRevision: main\n    path: apps/hello\n  destination:\n    namespace: {}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n",
+            "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: hello\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {url}\n    targetRevision: main\n    path: apps/hello\n  destination:\n    namespace: {}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n",
             target.name
         ),
     )
@@ -349,9 +376,9 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
     );
     repo.commit("one app");
 
-    // The configuration the ConfigMap ships, with a cache folder this
-    // machine has (the pod mounts an emptyDir at /var/cache/skiff).
-    let mut config = shipped_config(&install_yaml());
+    // The shipped configuration, with a cache folder this machine has (the
+    // pod mounts an emptyDir at /var/cache/skiff).
+    let mut config = config;
     config["cacheDir"] = dir.join("cache").display().to_string().into();
     let config_file = dir.join("skiff.yaml");
     // JSON is YAML.
@@ -359,7 +386,7 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
     let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
         .args(["agent", "--config"])
         .arg(&config_file)
-        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG", kubeconfig)
         .env("SKIFF_FLEET_REPO_URL", &url)
         .env("SKIFF_FLEET_TARGET_REVISION", "main")
         .env("SKIFF_FLEET_PATH", "clusters/testbed")
@@ -389,7 +416,7 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
     .await;
     assert_eq!(greeting, "hi");
 
-    let apps: Api<Application> = Api::namespaced(admin.clone(), NAMESPACE);
+    let apps: Api<Application> = Api::namespaced(admin.clone(), &namespace);
     for name in ["fleet", "hello"] {
         eventually(&format!("{name} Synced"), Duration::from_secs(30), || {
             let apps = apps.clone();
@@ -412,7 +439,7 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
     );
 
     // What the agent writes for itself went through too: its Lease and Events.
-    let lease = Api::<Lease>::namespaced(admin.clone(), NAMESPACE)
+    let lease = Api::<Lease>::namespaced(admin.clone(), &namespace)
         .get("skiff-agent-leader")
         .await
         .expect("the leader Lease");
@@ -420,7 +447,7 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
         lease.spec.and_then(|s| s.holder_identity).as_deref(),
         Some("skiff-agent-test")
     );
-    let events: Api<Event> = Api::namespaced(admin, NAMESPACE);
+    let events: Api<Event> = Api::namespaced(admin.clone(), &namespace);
     eventually("a Synced event for hello", Duration::from_secs(10), || {
         let events = events.clone();
         async move {
@@ -435,4 +462,71 @@ async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_agent_syncs_with_only_the_permissions_install_yaml_grants() {
+    let admin = ControlPlane::shared().client().await;
+    apply_install_yaml(&admin).await;
+    let target = ControlPlane::shared().namespace("install-target").await;
+    let dir = scratch("install-agent");
+    let kubeconfig = agent_kubeconfig(&admin, NAMESPACE, &dir).await;
+    agent_syncs_into(&admin, &install_yaml(), &kubeconfig, &dir, &target).await;
+}
+
+/// Whether the agent's ServiceAccount may create ConfigMaps in `namespace`.
+async fn may_create_configmaps(agent: &Client, namespace: &str) -> bool {
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                namespace: Some(namespace.to_owned()),
+                verb: Some("create".into()),
+                resource: Some("configmaps".into()),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    Api::<SelfSubjectAccessReview>::all(agent.clone())
+        .create(&PostParams::default(), &review)
+        .await
+        .expect("access review")
+        .status
+        .is_some_and(|s| s.allowed)
+}
+
+#[tokio::test]
+async fn with_namespaced_rbac_the_chart_grants_enough_and_nothing_cluster_wide() {
+    let admin = ControlPlane::shared().client().await;
+    install_crds(&admin).await;
+    let home = ControlPlane::shared().namespace("install-home").await;
+    let target = ControlPlane::shared().namespace("install-team").await;
+    let out = Command::new(skiff_testbed::bin("helm"))
+        .args(["template", "skiff"])
+        .arg(repo_file("charts/skiff"))
+        .args(["--namespace", &home.name])
+        .args(["--set", "installCRDs=false,rbac.clusterWide=false"])
+        .arg(format!("--set=rbac.namespaces={{{}}}", target.name))
+        .output()
+        .expect("run helm");
+    assert!(
+        out.status.success(),
+        "helm template: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = documents("the chart's output", &String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !docs.iter().any(|d| kind_name(d).0.starts_with("Cluster")),
+        "no cluster-wide RBAC: {:?}",
+        kinds(&docs)
+    );
+    apply_documents(&admin, "the chart", &docs).await;
+
+    let dir = scratch("install-namespaced");
+    let kubeconfig = agent_kubeconfig(&admin, &home.name, &dir).await;
+    let agent = client_from(&kubeconfig).await;
+    assert!(may_create_configmaps(&agent, &target.name).await);
+    assert!(!may_create_configmaps(&agent, "default").await);
+    agent_syncs_into(&admin, &docs, &kubeconfig, &dir, &target).await;
 }
