@@ -4,7 +4,8 @@
 //! same objects with its default values (with helm and with skiff alike); and
 //! the permissions install.yaml grants are all the agent needs: the real
 //! agent, logged in with a token of the `skiff-agent` ServiceAccount and
-//! nothing else, syncs an Application into another namespace.
+//! nothing else, syncs an Application into another namespace. The same holds
+//! for the chart's namespaced RBAC (`rbac.clusterWide=false`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -121,13 +122,15 @@ fn install_yaml_is_what_generate_sh_builds() {
     assert_eq!(config.metrics_address.port(), 8080);
 }
 
-/// `helm template` (or `skiff helm template`) of charts/skiff with default
-/// values into the agent's namespace.
-fn render_chart(program: &Path) -> Vec<Value> {
+/// `helm template` (`program` is helm) or `skiff helm template` (`program`
+/// is skiff, `sub` is `["helm"]`) of charts/skiff into `namespace`.
+fn render_chart(program: &Path, sub: &[&str], namespace: &str, flags: &[&str]) -> Vec<Value> {
     let out = Command::new(program)
+        .args(sub)
         .args(["template", "skiff"])
         .arg(repo_file("charts/skiff"))
-        .args(["--namespace", NAMESPACE])
+        .args(["--namespace", namespace])
+        .args(flags)
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
     assert!(
@@ -141,22 +144,13 @@ fn render_chart(program: &Path) -> Vec<Value> {
 
 #[test]
 fn the_chart_with_default_values_renders_what_install_yaml_holds() {
-    let helm = render_chart(&skiff_testbed::bin("helm"));
-    let skiff = {
-        // `skiff helm template` takes the same arguments after `helm`.
-        let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args(["helm", "template", "skiff"])
-            .arg(repo_file("charts/skiff"))
-            .args(["--namespace", NAMESPACE])
-            .output()
-            .expect("run skiff");
-        assert!(
-            out.status.success(),
-            "skiff helm template: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        documents("skiff's output", &String::from_utf8_lossy(&out.stdout))
-    };
+    let helm = render_chart(&skiff_testbed::bin("helm"), &[], NAMESPACE, &[]);
+    let skiff = render_chart(
+        Path::new(env!("CARGO_BIN_EXE_skiff")),
+        &["helm"],
+        NAMESPACE,
+        &[],
+    );
     assert_eq!(helm, skiff, "helm and skiff render the chart differently");
 
     let plain = install_yaml();
@@ -502,20 +496,18 @@ async fn with_namespaced_rbac_the_chart_grants_enough_and_nothing_cluster_wide()
     install_crds(&admin).await;
     let home = ControlPlane::shared().namespace("install-home").await;
     let target = ControlPlane::shared().namespace("install-team").await;
-    let out = Command::new(skiff_testbed::bin("helm"))
-        .args(["template", "skiff"])
-        .arg(repo_file("charts/skiff"))
-        .args(["--namespace", &home.name])
-        .args(["--set", "installCRDs=false,rbac.clusterWide=false"])
-        .arg(format!("--set=rbac.namespaces={{{}}}", target.name))
-        .output()
-        .expect("run helm");
-    assert!(
-        out.status.success(),
-        "helm template: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let namespaces = format!("rbac.namespaces={{{}}}", target.name);
+    let docs = render_chart(
+        &skiff_testbed::bin("helm"),
+        &[],
+        &home.name,
+        &[
+            "--set",
+            "installCRDs=false,rbac.clusterWide=false",
+            "--set",
+            &namespaces,
+        ],
     );
-    let docs = documents("the chart's output", &String::from_utf8_lossy(&out.stdout));
     assert!(
         !docs.iter().any(|d| kind_name(d).0.starts_with("Cluster")),
         "no cluster-wide RBAC: {:?}",
