@@ -19,6 +19,7 @@ mod fleet;
 mod git_source;
 mod health;
 mod helm_repo;
+mod install;
 mod render_cli;
 mod render_directory;
 mod render_helm;

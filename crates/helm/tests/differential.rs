@@ -1,5 +1,6 @@
 //! Differential test: every corpus chart (default values and each values file
-//! it ships), the chart `helm create` generates, and our fixture charts are
+//! it ships), the chart `helm create` generates, our fixture charts and the
+//! agent's own chart (`charts/skiff`, with its `ci/` values files) are
 //! rendered by the reference helm and by skiff-helm; any difference fails
 //! unless the case is listed in `KNOWN_DIFFERENCES` with its reason.
 
@@ -56,6 +57,8 @@ fn cases() -> Vec<Case> {
         );
     }
     charts.sort();
+    // The agent's own chart, last: it must render identically too.
+    charts.push(skiff_testbed::repo_root().join("charts/skiff"));
     for chart in charts {
         let name = chart
             .file_name()
