@@ -198,6 +198,22 @@ pub struct Outcome {
     pub trigger: Trigger,
     /// What the sync did in the end: applied, or only compared.
     pub mode: Mode,
+    /// The OpenTelemetry trace of this sync, when traces are exported.
+    pub trace_id: Option<String>,
+    /// How long its phases took, for metrics.
+    pub timings: Timings,
+}
+
+/// Phase durations of a sync and the time of the commit it synced, for the
+/// agent's metrics (fetch and render histograms, deployment lead time).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timings {
+    /// The fetch of the source, when it was tried.
+    pub fetch: Option<Duration>,
+    /// The render, when it was tried.
+    pub render: Option<Duration>,
+    /// The committer time of the synced Git commit, in seconds since the epoch.
+    pub committed_at: Option<i64>,
 }
 
 impl Outcome {
@@ -327,8 +343,14 @@ impl Engine {
             result = field::Empty,
             otel.status_code = field::Empty,
         );
+        let trace_id = crate::telemetry::traces::trace_id(&span);
+        let mut timings = Timings::default();
         let started_at = Timestamp::now();
-        let mut outcome = match self.prepare(app, request).instrument(span.clone()).await {
+        let prepared = self
+            .prepare(app, request, &mut timings)
+            .instrument(span.clone())
+            .await;
+        let mut outcome = match prepared {
             Ok(rendered) => {
                 span.record("revision", rendered.revision.as_str());
                 self.execute(app, request, rendered)
@@ -355,9 +377,13 @@ impl Engine {
                     finished_at: started_at,
                     trigger: request.trigger,
                     mode: request.mode,
+                    trace_id: None,
+                    timings: Timings::default(),
                 }
             }
         };
+        outcome.trace_id = trace_id;
+        outcome.timings = timings;
         outcome.started_at = started_at;
         outcome.finished_at = Timestamp::now();
         span.record("result", outcome.phase.to_string().as_str());
@@ -369,7 +395,12 @@ impl Engine {
 
     /// fetch -> render -> validate: everything that must succeed before the
     /// cluster is touched.
-    async fn prepare(&self, app: &Application, request: &SyncRequest) -> Result<Rendered, Refusal> {
+    async fn prepare(
+        &self,
+        app: &Application,
+        request: &SyncRequest,
+        timings: &mut Timings,
+    ) -> Result<Rendered, Refusal> {
         let name = app.metadata.name.clone().unwrap_or_default();
         let app_namespace = app.metadata.namespace.clone().unwrap_or_default();
         let source = &app.spec.source;
@@ -387,18 +418,22 @@ impl Engine {
             .map_err(|v| Refusal::permanent("project", v.to_string()))?;
 
         // fetch
-        let (repo_root, dir, revision) = self
-            .fetch(app, request, &app_namespace)
+        let fetch_started = Instant::now();
+        let fetched = self
+            .fetch(app, request, &app_namespace, timings)
             .instrument(info_span!("fetch"))
-            .await?;
+            .await;
+        timings.fetch = Some(fetch_started.elapsed());
+        let (repo_root, dir, revision) = fetched?;
         info!(revision = %revision, "source.fetched");
 
         // render
         let capabilities = self.capabilities().await;
+        let render_started = Instant::now();
         let manifests = {
             let source = source.clone();
             let (name, destination) = (name.clone(), destination.clone());
-            tokio::task::spawn_blocking(move || {
+            let rendered = tokio::task::spawn_blocking(move || {
                 let target = Target {
                     app: &name,
                     namespace: &destination,
@@ -407,9 +442,11 @@ impl Engine {
                 render_source(&repo_root, &dir, &source, &target)
             })
             .instrument(info_span!("render"))
-            .await
-            .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
-            .map_err(|e| Refusal::permanent("render", e.to_string()))?
+            .await;
+            timings.render = Some(render_started.elapsed());
+            rendered
+                .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
+                .map_err(|e| Refusal::permanent("render", e.to_string()))?
         };
         info!(objects = manifests.len(), "render.completed");
 
@@ -449,6 +486,7 @@ impl Engine {
         app: &Application,
         request: &SyncRequest,
         app_namespace: &str,
+        timings: &mut Timings,
     ) -> Result<(PathBuf, PathBuf, String), Refusal> {
         let source = &app.spec.source;
         let secrets_namespace = self
@@ -512,6 +550,7 @@ impl Engine {
         })?;
         let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
             .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
+        timings.committed_at = checkout.committed_at;
         Ok((checkout.dir.clone(), dir, checkout.commit.clone()))
     }
 
@@ -655,6 +694,8 @@ impl Engine {
             finished_at: Timestamp::now(),
             trigger: request.trigger,
             mode,
+            trace_id: None,
+            timings: Timings::default(),
         };
 
         if mode == Mode::Compare {
