@@ -20,6 +20,7 @@ use crate::api::Application;
 use crate::source::git::GitCache;
 use crate::sync::{CREDENTIALS_ANNOTATION, Engine, EngineOptions};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::propagate::TraceContextLayer;
 use crate::telemetry::server;
 use config::AgentConfig;
 use kube_lease_manager::LeaseManagerBuilder;
@@ -37,7 +38,11 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
     let kube_config = Config::infer()
         .await
         .map_err(|e| format!("no cluster configuration (in-cluster or KUBECONFIG): {e}"))?;
-    let client = Client::try_from(kube_config).map_err(|e| format!("kube client: {e}"))?;
+    // Every API request carries the trace context of the span making it.
+    let client = kube::client::ClientBuilder::try_from(kube_config)
+        .map_err(|e| format!("kube client: {e}"))?
+        .with_layer(&TraceContextLayer)
+        .build();
     let metrics = Arc::new(Metrics::default());
     let bound = server::serve(config.metrics_address, metrics.clone()).await?;
     info!(address = %bound, "metrics.listening");
@@ -60,9 +65,12 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("leader election: {e}"))?;
     let (mut leading, _lease_task) = lease.watch().await;
-    metrics.set_ready(true);
 
     loop {
+        // The leader state is known now; a standby has no cache to wait for.
+        if !*leading.borrow() {
+            metrics.set_ready(true);
+        }
         info!(identity = %identity, "leader.waiting");
         while !*leading.borrow_and_update() {
             if leading.changed().await.is_err() {
@@ -71,6 +79,8 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         }
         info!(identity = %identity, "leader.elected");
         metrics.leader.set(1);
+        // Ready again once the controller's cache has its first list.
+        metrics.set_ready(false);
         let mut lost = leading.clone();
         let on_loss = async move {
             while *lost.borrow_and_update() {
@@ -121,21 +131,35 @@ async fn reconcile_while_leading(
         recorder,
         default_interval: config.interval,
         seen: Default::default(),
-        metrics,
+        metrics: metrics.clone(),
     });
     let apps: Api<Application> = Api::namespaced(client.clone(), &config.namespace);
     info!(namespace = %config.namespace, concurrency = config.concurrency, "agent.started");
-    Controller::new(apps, watcher::Config::default())
+    let controller = Controller::new(apps, watcher::Config::default());
+    let store = controller.store();
+    let readiness = metrics.clone();
+    let cache_synced = tokio::spawn(async move {
+        if store.wait_until_ready().await.is_ok() {
+            readiness.set_ready(true);
+        }
+    });
+    let errors = metrics.clone();
+    controller
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
         .graceful_shutdown_on(stop)
         .shutdown_on_signal()
         .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(e) = result {
+        .for_each(|result| {
+            if let Err(e) = &result {
+                if let kube::runtime::controller::Error::ReconcilerFailed(_, object) = e {
+                    errors.record_reconcile_error(&object.name);
+                }
                 warn!(error = %e, "controller.error");
             }
+            futures::future::ready(())
         })
         .await;
+    cache_synced.abort();
     info!("agent.stopped");
     Ok(())
 }

@@ -170,26 +170,15 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
     // sync
     let started = std::time::Instant::now();
     let outcome = ctx.engine.sync(app, &request).await;
-    ctx.metrics
-        .sync_seconds
-        .observe(started.elapsed().as_secs_f64());
-    ctx.metrics
-        .syncs
-        .get_or_create(&crate::telemetry::metrics::SyncLabels {
-            result: outcome.phase.to_string(),
-            mode: match outcome.mode {
-                Mode::Apply => "apply",
-                Mode::Compare => "compare",
-            }
-            .to_owned(),
-        })
-        .inc();
+    ctx.metrics.record_sync(app, &outcome, started.elapsed());
+    crate::telemetry::logs::sync_outcome(app, &outcome, started.elapsed());
 
     // record
     let revision_moved = outcome.revision.is_some()
         && outcome.revision != status.sync.as_ref().and_then(|s| s.revision.clone());
     let extra = record::Extra {
         handled_request: requested.clone(),
+        trace_id: outcome.trace_id.clone(),
         add_history: outcome.mode == Mode::Apply
             && (requested.is_some()
                 || revision_moved
