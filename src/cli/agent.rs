@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use skiff::controller::config::{AgentConfig, LogFormat};
 use skiff::telemetry::logs;
-use skiff::telemetry::traces::{TraceExport, TraceSettings};
+use skiff::telemetry::traces::{Protocol, TraceExport, TraceSettings};
 
 #[derive(Debug, Args)]
 pub struct AgentArgs {
@@ -31,7 +31,7 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
     let traces = TraceSettings::from_env(|k| std::env::var(k).ok())?
         .map(|settings| {
             // The gRPC exporter's connection lives on this runtime.
-            let _entered = runtime.enter();
+            let _entered = (settings.protocol == Protocol::Grpc).then(|| runtime.enter());
             TraceExport::start(&settings)
         })
         .transpose()?;

@@ -139,9 +139,14 @@ async fn reconcile_while_leading(
     let store = controller.store();
     let readiness = metrics.clone();
     let cache_synced = tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            readiness.set_ready(true);
+        // The store takes the initial list in one swap once it is complete,
+        // and it always holds at least the root Application: not empty means
+        // synced. (Store::wait_until_ready did not resolve here.)
+        while store.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        info!("cache.synced");
+        readiness.set_ready(true);
     });
     let errors = metrics.clone();
     controller

@@ -200,14 +200,18 @@ pub struct Outcome {
     pub mode: Mode,
     /// The OpenTelemetry trace of this sync, when traces are exported.
     pub trace_id: Option<String>,
-    /// How long its phases took, for metrics.
-    pub timings: Timings,
+    /// Phase durations and what was fetched, for metrics and logs.
+    pub telemetry: SyncTelemetry,
 }
 
-/// Phase durations of a sync and the time of the commit it synced, for the
-/// agent's metrics (fetch and render histograms, deployment lead time).
+/// What the agent's metrics and logs need beyond the outcome: phase
+/// durations (fetch and render histograms), and the commit fetched with its
+/// time (deployment lead time), known even when the sync stopped before
+/// applying it.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Timings {
+pub struct SyncTelemetry {
+    /// The revision (commit) the fetch resolved.
+    pub revision: Option<String>,
     /// The fetch of the source, when it was tried.
     pub fetch: Option<Duration>,
     /// The render, when it was tried.
@@ -344,10 +348,10 @@ impl Engine {
             otel.status_code = field::Empty,
         );
         let trace_id = crate::telemetry::traces::trace_id(&span);
-        let mut timings = Timings::default();
+        let mut telemetry = SyncTelemetry::default();
         let started_at = Timestamp::now();
         let prepared = self
-            .prepare(app, request, &mut timings)
+            .prepare(app, request, &mut telemetry)
             .instrument(span.clone())
             .await;
         let mut outcome = match prepared {
@@ -378,12 +382,16 @@ impl Engine {
                     trigger: request.trigger,
                     mode: request.mode,
                     trace_id: None,
-                    timings: Timings::default(),
+                    telemetry: SyncTelemetry::default(),
                 }
             }
         };
         outcome.trace_id = trace_id;
-        outcome.timings = timings;
+        if let (None, Some(revision)) = (&outcome.revision, &telemetry.revision) {
+            // A sync refused after the fetch still names what it refused.
+            span.record("revision", revision.as_str());
+        }
+        outcome.telemetry = telemetry;
         outcome.started_at = started_at;
         outcome.finished_at = Timestamp::now();
         span.record("result", outcome.phase.to_string().as_str());
@@ -399,7 +407,7 @@ impl Engine {
         &self,
         app: &Application,
         request: &SyncRequest,
-        timings: &mut Timings,
+        telemetry: &mut SyncTelemetry,
     ) -> Result<Rendered, Refusal> {
         let name = app.metadata.name.clone().unwrap_or_default();
         let app_namespace = app.metadata.namespace.clone().unwrap_or_default();
@@ -420,11 +428,12 @@ impl Engine {
         // fetch
         let fetch_started = Instant::now();
         let fetched = self
-            .fetch(app, request, &app_namespace, timings)
+            .fetch(app, request, &app_namespace, telemetry)
             .instrument(info_span!("fetch"))
             .await;
-        timings.fetch = Some(fetch_started.elapsed());
+        telemetry.fetch = Some(fetch_started.elapsed());
         let (repo_root, dir, revision) = fetched?;
+        telemetry.revision = Some(revision.clone());
         info!(revision = %revision, "source.fetched");
 
         // render
@@ -443,7 +452,7 @@ impl Engine {
             })
             .instrument(info_span!("render"))
             .await;
-            timings.render = Some(render_started.elapsed());
+            telemetry.render = Some(render_started.elapsed());
             rendered
                 .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
                 .map_err(|e| Refusal::permanent("render", e.to_string()))?
@@ -486,7 +495,7 @@ impl Engine {
         app: &Application,
         request: &SyncRequest,
         app_namespace: &str,
-        timings: &mut Timings,
+        telemetry: &mut SyncTelemetry,
     ) -> Result<(PathBuf, PathBuf, String), Refusal> {
         let source = &app.spec.source;
         let secrets_namespace = self
@@ -550,7 +559,7 @@ impl Engine {
         })?;
         let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
             .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
-        timings.committed_at = checkout.committed_at;
+        telemetry.committed_at = checkout.committed_at;
         Ok((checkout.dir.clone(), dir, checkout.commit.clone()))
     }
 
@@ -695,7 +704,7 @@ impl Engine {
             trigger: request.trigger,
             mode,
             trace_id: None,
-            timings: Timings::default(),
+            telemetry: SyncTelemetry::default(),
         };
 
         if mode == Mode::Compare {

@@ -53,7 +53,11 @@ pub fn sync_outcome(
 ) {
     let name = app.metadata.name.as_deref().unwrap_or_default();
     let namespace = app.metadata.namespace.as_deref().unwrap_or_default();
-    let revision = outcome.revision.as_deref().unwrap_or_default();
+    let revision = outcome
+        .revision
+        .as_deref()
+        .or(outcome.telemetry.revision.as_deref())
+        .unwrap_or_default();
     let trace_id = outcome.trace_id.as_deref().unwrap_or_default();
     let duration_ms = elapsed.as_millis() as u64;
     let result = outcome.phase.to_string();

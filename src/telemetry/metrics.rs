@@ -101,6 +101,10 @@ pub struct Metrics {
     /// The `skiff_app_info` series of each Application, to replace it when
     /// its state changes.
     info_of: Mutex<HashMap<String, AppInfoLabels>>,
+    /// The revision each Application last failed to deploy, so that polls
+    /// of the same broken revision count one failed deployment. (Syncs that
+    /// stop before applying leave no history entry to tell by.)
+    failed_revision: Mutex<HashMap<String, String>>,
     ready: AtomicBool,
 }
 
@@ -173,6 +177,7 @@ impl Default for Metrics {
             lead_time_seconds,
             leader,
             info_of: Mutex::new(HashMap::new()),
+            failed_revision: Mutex::new(HashMap::new()),
             ready: AtomicBool::new(false),
         }
     }
@@ -211,10 +216,10 @@ impl Metrics {
         self.app_sync_seconds
             .get_or_create(&AppLabels { name: name.clone() })
             .observe(elapsed.as_secs_f64());
-        if let Some(fetch) = outcome.timings.fetch {
+        if let Some(fetch) = outcome.telemetry.fetch {
             self.git_fetch_seconds.observe(fetch.as_secs_f64());
         }
-        if let Some(render) = outcome.timings.render {
+        if let Some(render) = outcome.telemetry.render {
             self.render_seconds.observe(render.as_secs_f64());
         }
         if outcome.phase == OperationPhase::Error {
@@ -222,7 +227,24 @@ impl Metrics {
         }
         self.set_info(app, outcome);
 
-        if let Some(deployment) = deployment(app, outcome) {
+        let deployment = {
+            let mut failed = self
+                .failed_revision
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let found = deployment(app, outcome, failed.get(&name).map(String::as_str));
+            match (&found, outcome.telemetry.revision.as_ref()) {
+                (Some(d), Some(revision)) if d.failed => {
+                    failed.insert(name.clone(), revision.clone());
+                }
+                (Some(_), _) => {
+                    failed.remove(&name);
+                }
+                (None, _) => {}
+            }
+            found
+        };
+        if let Some(deployment) = deployment {
             self.deployments
                 .get_or_create(&DeploymentLabels {
                     name: name.clone(),
@@ -253,6 +275,11 @@ impl Metrics {
         if let Some(labels) = info_of.remove(app) {
             self.app_info.remove(&labels);
         }
+        drop(info_of);
+        self.failed_revision
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(app);
     }
 
     fn set_info(&self, app: &Application, outcome: &Outcome) {
@@ -286,6 +313,8 @@ impl Metrics {
 
 /// A sync that counts as a deployment.
 struct Deployment {
+    /// It did not succeed.
+    failed: bool,
     /// Seconds from commit to the end of the sync, when it succeeded and the
     /// commit time is known.
     lead_time: Option<f64>,
@@ -294,40 +323,55 @@ struct Deployment {
 /// Whether `outcome` deploys: an applying sync of a revision other than the
 /// last one deployed successfully (read from `status.history` of `app` as it
 /// was before the sync, so restarts of the agent do not count again). A
-/// failure counts once per revision: retries and polls of the same broken
-/// revision are the same failed deployment.
-fn deployment(app: &Application, outcome: &Outcome) -> Option<Deployment> {
+/// failure counts once per revision (`last_failed`, or the last history
+/// entry): retries and polls of the same broken revision are the same
+/// failed deployment.
+fn deployment(
+    app: &Application,
+    outcome: &Outcome,
+    last_failed: Option<&str>,
+) -> Option<Deployment> {
     if outcome.mode != Mode::Apply {
         return None;
     }
-    let revision = outcome.revision.as_deref()?;
+    let revision = outcome
+        .revision
+        .as_deref()
+        .or(outcome.telemetry.revision.as_deref())?;
     let history = app
         .status
         .as_ref()
         .map(|s| s.history.as_slice())
         .unwrap_or_default();
     let succeeded = |h: &&crate::api::RevisionHistory| h.result.as_deref() == Some("Succeeded");
-    if history.iter().rfind(succeeded).map(|h| h.revision.as_str()) == Some(revision) {
+    if history.iter().find(succeeded).map(|h| h.revision.as_str()) == Some(revision) {
         return None;
     }
     if outcome.phase != OperationPhase::Succeeded {
-        let already_failed = history
-            .last()
-            .is_some_and(|h| h.revision == revision && !succeeded(&h));
-        return (!already_failed).then_some(Deployment { lead_time: None });
+        let already_failed = last_failed == Some(revision)
+            || history
+                .first()
+                .is_some_and(|h| h.revision == revision && !succeeded(&h));
+        return (!already_failed).then_some(Deployment {
+            failed: true,
+            lead_time: None,
+        });
     }
-    let lead_time = outcome.timings.committed_at.map(|committed| {
+    let lead_time = outcome.telemetry.committed_at.map(|committed| {
         let finished = outcome.finished_at.as_second();
         (finished - committed).max(0) as f64
     });
-    Some(Deployment { lead_time })
+    Some(Deployment {
+        failed: false,
+        lead_time,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::{HealthStatus, HealthStatusCode, RevisionHistory, SyncStatusCode};
-    use crate::sync::{Timings, Trigger};
+    use crate::sync::{SyncTelemetry, Trigger};
     use k8s_openapi::jiff::Timestamp;
 
     fn app(history: &[(&str, &str)]) -> Application {
@@ -343,13 +387,17 @@ mod tests {
         }))
         .expect("an Application");
         let mut status = crate::api::ApplicationStatus::default();
+        // Oldest first here; status.history is newest first.
         for (i, (revision, result)) in history.iter().enumerate() {
-            status.history.push(RevisionHistory {
-                id: i as i64,
-                revision: (*revision).to_owned(),
-                result: Some((*result).to_owned()),
-                ..RevisionHistory::default()
-            });
+            status.history.insert(
+                0,
+                RevisionHistory {
+                    id: i as i64,
+                    revision: (*revision).to_owned(),
+                    result: Some((*result).to_owned()),
+                    ..RevisionHistory::default()
+                },
+            );
         }
         app.status = Some(status);
         app
@@ -374,7 +422,8 @@ mod tests {
             trigger: Trigger::Poll,
             mode: Mode::Apply,
             trace_id: None,
-            timings: Timings {
+            telemetry: SyncTelemetry {
+                revision: Some(revision.to_owned()),
                 fetch: Some(Duration::from_millis(20)),
                 render: Some(Duration::from_millis(5)),
                 // 600 s before finished_at
@@ -388,6 +437,7 @@ mod tests {
         let d = deployment(
             &app(&[("a", "Succeeded")]),
             &outcome(OperationPhase::Succeeded, "b"),
+            None,
         );
         assert_eq!(d.and_then(|d| d.lead_time), Some(600.0));
     }
@@ -395,19 +445,25 @@ mod tests {
     #[test]
     fn the_deployed_revision_again_is_no_deployment() {
         let app = app(&[("a", "Succeeded")]);
-        assert!(deployment(&app, &outcome(OperationPhase::Succeeded, "a")).is_none());
+        assert!(deployment(&app, &outcome(OperationPhase::Succeeded, "a"), None).is_none());
         let mut compare = outcome(OperationPhase::Succeeded, "b");
         compare.mode = Mode::Compare;
-        assert!(deployment(&app, &compare).is_none());
+        assert!(deployment(&app, &compare, None).is_none());
     }
 
     #[test]
     fn a_failed_revision_counts_once_and_its_later_success_counts() {
         let before = app(&[("a", "Succeeded")]);
-        assert!(deployment(&before, &outcome(OperationPhase::Failed, "b")).is_some());
+        assert!(deployment(&before, &outcome(OperationPhase::Failed, "b"), None).is_some());
         let failed_once = app(&[("a", "Succeeded"), ("b", "Failed")]);
-        assert!(deployment(&failed_once, &outcome(OperationPhase::Failed, "b")).is_none());
-        assert!(deployment(&failed_once, &outcome(OperationPhase::Succeeded, "b")).is_some());
+        assert!(deployment(&failed_once, &outcome(OperationPhase::Failed, "b"), None).is_none());
+        assert!(deployment(&failed_once, &outcome(OperationPhase::Succeeded, "b"), None).is_some());
+        // A sync refused before applying leaves no history: the agent remembers.
+        let mut refused = outcome(OperationPhase::Error, "b");
+        refused.revision = None;
+        refused.telemetry.revision = Some("b".to_owned());
+        assert!(deployment(&before, &refused, None).is_some());
+        assert!(deployment(&before, &refused, Some("b")).is_none());
     }
 
     #[test]

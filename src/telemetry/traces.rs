@@ -34,8 +34,13 @@ pub enum Protocol {
 pub struct TraceSettings {
     /// The transport.
     pub protocol: Protocol,
-    /// The per-export timeout we set, when the variables leave it to us.
-    pub timeout: Option<Duration>,
+    /// The collector's URL, verbatim (for HTTP including `/v1/traces`);
+    /// `None` leaves it to the exporter, which reads
+    /// `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` with the spec's rules.
+    pub endpoint: Option<String>,
+    /// How long one export may take: `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`
+    /// (milliseconds), else 3 s.
+    pub timeout: Duration,
     /// The service name we set, when the variables leave it to us.
     pub service_name: Option<&'static str>,
 }
@@ -85,8 +90,20 @@ impl TraceSettings {
                 ));
             }
         };
-        let timeout_set = set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT").is_some()
-            || set("OTEL_EXPORTER_OTLP_TIMEOUT").is_some();
+        let timeout = [
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ]
+        .into_iter()
+        .find_map(|k| set(k).map(|v| (k, v)))
+        .map(|(k, v)| {
+            v.trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("{k}={v}: expected milliseconds"))
+        })
+        .transpose()?
+        .unwrap_or(EXPORT_TIMEOUT);
         let named = set("OTEL_SERVICE_NAME").is_some()
             || set("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|attrs| {
                 attrs
@@ -95,7 +112,8 @@ impl TraceSettings {
             });
         Ok(Some(TraceSettings {
             protocol,
-            timeout: (!timeout_set).then_some(EXPORT_TIMEOUT),
+            endpoint: None,
+            timeout,
             service_name: (!named).then_some(SERVICE_NAME),
         }))
     }
@@ -110,21 +128,27 @@ pub struct TraceExport {
 
 impl TraceExport {
     /// Starts exporting as `settings` say. With gRPC this must run inside a
-    /// Tokio runtime, which then carries the exporter's connection.
+    /// Tokio runtime, which then carries the exporter's connection; with
+    /// HTTP it must not (the blocking client runs its own).
     pub fn start(settings: &TraceSettings) -> Result<TraceExport, String> {
         let exporter = match settings.protocol {
             Protocol::Grpc => {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
-                if let Some(timeout) = settings.timeout {
-                    builder = builder.with_timeout(timeout);
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_timeout(settings.timeout);
+                if let Some(endpoint) = &settings.endpoint {
+                    builder = builder.with_endpoint(endpoint);
                 }
                 builder = builder.with_retry_policy(retry_policy());
                 builder.build()
             }
             Protocol::HttpProtobuf => {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder().with_http();
-                if let Some(timeout) = settings.timeout {
-                    builder = builder.with_timeout(timeout);
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_http_client(http_client(settings.timeout)?)
+                    .with_timeout(settings.timeout);
+                if let Some(endpoint) = &settings.endpoint {
+                    builder = builder.with_endpoint(endpoint);
                 }
                 builder = builder.with_retry_policy(retry_policy());
                 builder.build()
@@ -153,12 +177,46 @@ impl TraceExport {
         self.provider.tracer("skiff")
     }
 
+    /// Exports everything queued so far (waiting for the collector).
+    pub fn flush(&self) -> Result<(), String> {
+        self.provider
+            .force_flush()
+            .map_err(|e| format!("flushing traces: {e}"))
+    }
+
     /// Exports what is queued (waiting at most `limit`) and stops.
     pub fn shutdown(self, limit: Duration) {
         if let Err(e) = self.provider.shutdown_with_timeout(limit) {
             eprintln!("skiff: flushing traces: {e}");
         }
     }
+}
+
+/// The blocking client the HTTP exporter sends with (on the batch
+/// processor's thread): rustls with ring and the platform's roots, from
+/// kube's TLS setup, as for Helm repositories; reqwest has no TLS provider of
+/// its own in this build.
+fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client, String> {
+    use kube::client::ConfigExt;
+    // No cluster is contacted: the config only carries TLS settings.
+    let placeholder = "https://localhost"
+        .parse()
+        .map_err(|e| format!("OTLP exporter TLS settings: {e}"))?;
+    let tls = kube::Config::new(placeholder)
+        .rustls_client_config()
+        .map_err(|e| format!("OTLP exporter TLS trust store: {e}"))?;
+    // Built on a thread of its own: the blocking client refuses to be built
+    // (or dropped) where a Tokio runtime is entered.
+    std::thread::spawn(move || {
+        reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| format!("OTLP exporter HTTP client: {e}"))
+    })
+    .join()
+    .map_err(|_| "OTLP exporter HTTP client: building it crashed".to_owned())?
 }
 
 /// Retries a failed export a little: a collector that restarts is missed
@@ -205,7 +263,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.protocol, Protocol::HttpProtobuf);
-        assert_eq!(s.timeout, Some(EXPORT_TIMEOUT));
+        assert_eq!(s.timeout, EXPORT_TIMEOUT);
         assert_eq!(s.service_name, Some("skiff"));
     }
 
@@ -220,7 +278,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(s.protocol, Protocol::Grpc);
-        assert_eq!(s.timeout, None);
+        assert_eq!(s.timeout, Duration::from_millis(500));
         assert_eq!(s.service_name, None);
     }
 
@@ -248,6 +306,12 @@ mod tests {
             e.contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json"),
             "{e}"
         );
+        let e = settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "3s"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("OTEL_EXPORTER_OTLP_TIMEOUT=3s"), "{e}");
         let e = settings(&[("OTEL_TRACES_EXPORTER", "zipkin")]).unwrap_err();
         assert!(e.contains("zipkin"), "{e}");
     }
