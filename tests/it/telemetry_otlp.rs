@@ -336,6 +336,45 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs `sync` `count` times with every span exported over OTLP/HTTP to
+/// `endpoint`; the wall time and this process's RSS before and after.
+async fn traced_syncs<F, Fut>(count: usize, endpoint: &str, sync: F) -> (Duration, u64, u64)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = skiff::sync::Outcome>,
+{
+    let export = TraceExport::start(&TraceSettings {
+        protocol: Protocol::HttpProtobuf,
+        endpoint: Some(endpoint.to_owned()),
+        timeout: Duration::from_secs(3),
+        service_name: Some("skiff-it"),
+    })
+    .expect("exporter");
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(export.tracer()));
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    {
+        // This test's runtime has one thread, so the scoped subscriber sees
+        // every span of its syncs.
+        let _scope = tracing::subscriber::set_default(subscriber);
+        for _ in 0..count {
+            let outcome = sync().await;
+            assert_eq!(
+                outcome.phase,
+                OperationPhase::Succeeded,
+                "{}",
+                outcome.message
+            );
+            assert!(outcome.trace_id.is_some(), "traced");
+        }
+    }
+    let elapsed = started.elapsed();
+    let rss_after = rss_kib();
+    export.shutdown(Duration::from_secs(1));
+    (elapsed, rss_before, rss_after)
+}
+
 #[tokio::test]
 async fn syncs_keep_their_pace_with_the_collector_down() {
     const SYNCS: usize = 50;
@@ -363,55 +402,125 @@ async fn syncs_keep_their_pace_with_the_collector_down() {
     let off = started.elapsed();
 
     // A collector that is gone: its port closed.
-    let endpoint = {
+    let closed = {
         let collector = Collector::start();
         format!("{}/v1/traces", collector.http_endpoint())
     };
-    let export = TraceExport::start(&TraceSettings {
-        protocol: Protocol::HttpProtobuf,
-        endpoint: Some(endpoint),
-        timeout: Duration::from_secs(3),
-        service_name: Some("skiff-it"),
-    })
-    .expect("exporter");
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(export.tracer()));
-    let rss_before = rss_kib();
-    let started = Instant::now();
-    {
-        // This test's runtime has one thread, so the scoped subscriber sees
-        // every span of its syncs.
-        let _scope = tracing::subscriber::set_default(subscriber);
-        for _ in 0..SYNCS {
-            let outcome = engine.sync(&app, &request).await;
-            assert_eq!(
-                outcome.phase,
-                OperationPhase::Succeeded,
-                "{}",
-                outcome.message
-            );
-            assert!(outcome.trace_id.is_some(), "traced");
-        }
+    // One that hangs: connections are taken (by the kernel's backlog) and
+    // never answered, so each export waits out its timeout.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hanging_url = format!(
+        "http://{}/v1/traces",
+        hanging.local_addr().expect("address")
+    );
+    for (what, endpoint) in [
+        ("a closed port", closed),
+        ("a hanging collector", hanging_url),
+    ] {
+        let (on, rss_before, rss_after) =
+            traced_syncs(SYNCS, &endpoint, || engine.sync(&app, &request)).await;
+        eprintln!(
+            "{SYNCS} syncs: {off:?} without traces, {on:?} exporting to {what}; RSS {rss_before} KiB -> {rss_after} KiB"
+        );
+        assert!(
+            on < off.mul_f64(1.5) + Duration::from_secs(1),
+            "exporting to {what} slowed syncs: {on:?} vs {off:?}"
+        );
+        assert!(
+            rss_after.saturating_sub(rss_before) < 100 * 1024,
+            "memory grew by {} KiB exporting to {what}",
+            rss_after.saturating_sub(rss_before)
+        );
     }
-    let on = started.elapsed();
-    let rss_after = rss_kib();
-    export.shutdown(Duration::from_secs(1));
-
-    eprintln!(
-        "{SYNCS} syncs: {off:?} without traces, {on:?} exporting to a closed port; RSS {rss_before} KiB -> {rss_after} KiB"
-    );
-    assert!(
-        on < off.mul_f64(1.5) + Duration::from_secs(1),
-        "exporting to a dead collector slowed syncs: {on:?} vs {off:?}"
-    );
-    assert!(
-        rss_after.saturating_sub(rss_before) < 100 * 1024,
-        "memory grew by {} KiB",
-        rss_after.saturating_sub(rss_before)
-    );
     let cm: ConfigMap = ns.api::<ConfigMap>().get("alpha").await.expect("applied");
     assert_eq!(
         cm.data.unwrap_or_default().get("k").map(String::as_str),
         Some("v")
     );
+}
+
+/// Keeps the `traceparent` header of every request that passes through.
+#[derive(Clone, Default)]
+struct SeenHeaders(std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>);
+
+impl<S> tower_layer::Layer<S> for SeenHeaders {
+    type Service = SeenService<S>;
+    fn layer(&self, inner: S) -> SeenService<S> {
+        SeenService(self.clone(), inner)
+    }
+}
+
+#[derive(Clone)]
+struct SeenService<S>(SeenHeaders, S);
+
+impl<S, B> tower_service::Service<http::Request<B>> for SeenService<S>
+where
+    S: tower_service::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.1.poll_ready(cx)
+    }
+    fn call(&mut self, request: http::Request<B>) -> S::Future {
+        let header = request
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (self.0).0.lock().expect("lock").push(header);
+        self.1.call(request)
+    }
+}
+
+#[tokio::test]
+async fn kubernetes_requests_carry_the_trace_context_of_their_span() {
+    use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+    use tracing::Instrument;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let ns = ControlPlane::shared().namespace("otlp-propagate").await;
+    let kubeconfig = kube::config::Kubeconfig::read_from(ControlPlane::shared().kubeconfig())
+        .expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("config");
+    // As the agent builds its client, with a recorder between the trace
+    // context layer and the wire.
+    let seen = SeenHeaders::default();
+    let client = kube::client::ClientBuilder::try_from(config)
+        .expect("client")
+        .with_layer(&seen)
+        .with_layer(&skiff::telemetry::propagate::TraceContextLayer)
+        .build();
+    let cms: Api<ConfigMap> = Api::namespaced(client, &ns.name);
+
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _scope = tracing::subscriber::set_default(subscriber);
+    let span = tracing::info_span!("apply");
+    let context = span.context();
+    let ids = context.span().span_context().clone();
+    cms.get_opt("absent")
+        .instrument(span)
+        .await
+        .expect("a real answer from the API server");
+    cms.get_opt("absent").await.expect("answer");
+
+    let seen = seen.0.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        seen[0].as_deref(),
+        Some(format!("00-{}-{}-01", ids.trace_id(), ids.span_id()).as_str()),
+        "the request made in the span carries it"
+    );
+    assert_eq!(seen[1], None, "a request outside any span carries none");
 }
