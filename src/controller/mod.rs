@@ -31,10 +31,21 @@ pub const AGENT_MANAGER: &str = "skiff-agent";
 /// The Lease (in the agent's namespace) whose holder is the one agent that syncs.
 pub const LEASE_NAME: &str = "skiff-agent-leader";
 
-/// Runs the agent until the process is stopped: serves the probes and
-/// metrics, waits to hold the leader lease, then reconciles until it loses it
-/// (and waits again).
+/// Runs the agent until SIGTERM or Ctrl-C: serves the probes and metrics,
+/// waits to hold the leader lease, then reconciles until it loses it (and
+/// waits again). On a signal the syncs under way finish, then it returns, so
+/// that the caller can flush what telemetry is queued.
 pub async fn run(config: AgentConfig) -> Result<(), String> {
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(());
+    {
+        let stopping = stopping.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+            stop_tx.send_replace(());
+        });
+    }
     let kube_config = Config::infer()
         .await
         .map_err(|e| format!("no cluster configuration (in-cluster or KUBECONFIG): {e}"))?;
@@ -73,8 +84,13 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         }
         info!(identity = %identity, "leader.waiting");
         while !*leading.borrow_and_update() {
-            if leading.changed().await.is_err() {
-                return Err("leader election stopped".into());
+            tokio::select! {
+                changed = leading.changed() => {
+                    if changed.is_err() {
+                        return Err("leader election stopped".into());
+                    }
+                }
+                _ = stop_rx.changed() => return Ok(()),
             }
         }
         info!(identity = %identity, "leader.elected");
@@ -82,16 +98,42 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         // Ready again once the controller's cache has its first list.
         metrics.set_ready(false);
         let mut lost = leading.clone();
-        let on_loss = async move {
-            while *lost.borrow_and_update() {
-                if lost.changed().await.is_err() {
-                    break;
+        let mut signalled = stop_rx.clone();
+        let on_loss_or_signal = async move {
+            let lost = async move {
+                while *lost.borrow_and_update() {
+                    if lost.changed().await.is_err() {
+                        break;
+                    }
                 }
+            };
+            tokio::select! {
+                _ = lost => {}
+                _ = signalled.changed() => {}
             }
         };
-        reconcile_while_leading(&client, &config, metrics.clone(), on_loss).await?;
+        reconcile_while_leading(&client, &config, metrics.clone(), on_loss_or_signal).await?;
         metrics.leader.set(0);
+        if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
         warn!(identity = %identity, "leader.lost");
+    }
+}
+
+/// Completes on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 
@@ -152,7 +194,6 @@ async fn reconcile_while_leading(
     controller
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
         .graceful_shutdown_on(stop)
-        .shutdown_on_signal()
         .run(reconcile, error_policy, context)
         .for_each(|result| {
             if let Err(e) = &result {

@@ -73,7 +73,9 @@ async fn a_live_agent_serves_probes_metrics_and_one_log_line_per_sync() {
             ("SKIFF_LOG", "info".to_owned()),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.http_endpoint()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+            // No export on a timer during the test: what the collector
+            // gets, it gets from the flush when the agent stops.
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000".to_owned()),
         ],
         Some(&log),
     );
@@ -163,16 +165,6 @@ async fn a_live_agent_serves_probes_metrics_and_one_log_line_per_sync() {
     assert!(fields["duration_ms"].as_u64().is_some(), "{line}");
     let trace_id = fields["trace_id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(trace_id.len(), 32, "{line}");
-    let spans = collector.wait_for_spans(Duration::from_secs(20), |spans| {
-        spans.iter().any(|s| s["traceId"] == trace_id.as_str())
-    });
-    let expected_name = format!("sync {}/web", ns.name);
-    assert!(
-        spans
-            .iter()
-            .any(|s| s["traceId"] == trace_id.as_str() && s["name"] == expected_name.as_str()),
-        "the logged trace reached the collector over OTLP/HTTP"
-    );
 
     // A broken commit: an Error sync, a failed deployment counted once.
     repo.write("apps/web/bad.yaml", "kind: [\n");
@@ -244,4 +236,42 @@ async fn a_live_agent_serves_probes_metrics_and_one_log_line_per_sync() {
         "{metrics}"
     );
     eprintln!("fix deployed {:?} after its commit", fixed_at.elapsed());
+
+    // SIGTERM: the agent stops, flushing the traces it holds; the logged
+    // trace reaches the collector over OTLP/HTTP.
+    let pid = log_lines(&log, "leader.waiting")
+        .first()
+        .and_then(|l| {
+            l["fields"]["identity"]
+                .as_str()?
+                .rsplit('-')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .expect("the agent's pid in its identity");
+    let stopping = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    eventually("the agent to exit", Duration::from_secs(20), || async {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Exited: gone, or a zombie until the guard reaps it.
+        (stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z")).then_some(())
+    })
+    .await;
+    eprintln!("agent stopped {:?} after SIGTERM", stopping.elapsed());
+    let spans = collector.wait_for_spans(Duration::from_secs(10), |spans| {
+        spans.iter().any(|s| s["traceId"] == trace_id.as_str())
+    });
+    let expected_name = format!("sync {}/web", ns.name);
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["traceId"] == trace_id.as_str() && s["name"] == expected_name.as_str()),
+        "the logged trace reached the collector when the agent stopped ({} spans)",
+        spans.len()
+    );
 }
