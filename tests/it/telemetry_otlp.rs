@@ -144,7 +144,8 @@ impl TracedFleet {
                 // Export every 100 ms, so the test does not wait out the 5 s default.
                 ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
             ],
-            None,
+            // Kept beside the collector's files when a test fails.
+            Some(&collector.dir().join("agent.log")),
         );
         TracedFleet {
             collector,
@@ -321,6 +322,43 @@ async fn each_sync_exports_one_trace_whose_id_is_in_the_status() {
         "nothing applied: {names:?}"
     );
     eprintln!("traced {trace_id} (ok) and {failed_id} (error at {broken})");
+
+    // Without automated sync an Application is only compared: its trace has
+    // a diff span and no apply.
+    let manual = fleet_app_yaml("audit", &ns, &fleet.repo.url(), "apps/audit").replace(
+        "  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n",
+        "",
+    );
+    fleet
+        .repo
+        .write("clusters/dev/audit.yaml", &manual)
+        .write("apps/audit/config.yaml", &config_map("audit", &[]));
+    fleet.repo.commit("audit, compared only");
+    let root_name = format!("sync {ns}/audit");
+    let spans = fleet
+        .collector
+        .wait_for_spans(Duration::from_secs(60), |spans| {
+            spans.iter().any(|s| s["name"] == root_name.as_str())
+        });
+    let compared = spans
+        .iter()
+        .find(|s| s["name"] == root_name.as_str())
+        .unwrap_or_else(|| panic!("no trace of {root_name}"));
+    let trace_id = compared["traceId"].as_str().expect("trace ID").to_owned();
+    let trace = collected_trace(&fleet.collector, &trace_id, Duration::from_secs(10));
+    assert_eq!(attr(&trace.root, "mode").as_deref(), Some("Compare"));
+    let names: Vec<&str> = trace
+        .children(&trace.root)
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for child in ["fetch", "render", "diff"] {
+        assert!(names.contains(&child), "child span {child}: {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.starts_with("apply")),
+        "nothing applied: {names:?}"
+    );
 }
 
 /// Resident memory of this process, in KiB.
