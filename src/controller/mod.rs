@@ -183,7 +183,9 @@ async fn reconcile_while_leading(
     let cache_synced = tokio::spawn(async move {
         // The store takes the initial list in one swap once it is complete,
         // and it always holds at least the root Application: not empty means
-        // synced. (Store::wait_until_ready did not resolve here.)
+        // synced. Store::wait_until_ready never resolves here: the
+        // controller awaits the same one-shot, which wakes only the last
+        // waiter to poll it (kube-runtime 5.0).
         while store.is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
