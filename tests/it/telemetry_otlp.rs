@@ -113,6 +113,12 @@ pub struct TracedFleet {
 impl TracedFleet {
     /// Starts it all; `protocol` is `grpc` or `http/protobuf`.
     pub async fn start(hint: &str, protocol: &str) -> TracedFleet {
+        TracedFleet::start_with(hint, protocol, &[]).await
+    }
+
+    /// Like [`TracedFleet::start`], with more variables for the agent
+    /// (they win over the defaults here).
+    pub async fn start_with(hint: &str, protocol: &str, env: &[(&str, String)]) -> TracedFleet {
         let collector = Collector::start();
         let ns = ControlPlane::shared().namespace(hint).await;
         install_crds(&ns.client).await;
@@ -127,23 +133,25 @@ impl TracedFleet {
             "grpc" => collector.grpc_endpoint(),
             _ => collector.http_endpoint(),
         };
+        let mut vars = vec![
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
+            ("OTEL_SERVICE_NAME", "skiff-it".to_owned()),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                format!("deployment.environment=test,k8s.namespace.name={}", ns.name),
+            ),
+            ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
+            // Export every 100 ms, so the test does not wait out the 5 s default.
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ];
+        vars.extend(env.iter().cloned());
         let agent = spawn_agent(
             &ns,
             &repo,
             "clusters/dev",
             &scratch(&format!("{hint}-cache")),
-            &[
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
-                ("OTEL_SERVICE_NAME", "skiff-it".to_owned()),
-                (
-                    "OTEL_RESOURCE_ATTRIBUTES",
-                    format!("deployment.environment=test,k8s.namespace.name={}", ns.name),
-                ),
-                ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
-                // Export every 100 ms, so the test does not wait out the 5 s default.
-                ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
-            ],
+            &vars,
             // Kept beside the collector's files when a test fails.
             Some(&collector.dir().join("agent.log")),
         );
@@ -561,4 +569,35 @@ async fn kubernetes_requests_carry_the_trace_context_of_their_span() {
         "the request made in the span carries it"
     );
     assert_eq!(seen[1], None, "a request outside any span carries none");
+}
+
+#[tokio::test]
+async fn a_sampled_out_sync_has_no_trace_id_and_exports_nothing() {
+    let fleet = TracedFleet::start_with(
+        "otlp-sampled-out",
+        "http/protobuf",
+        &[("OTEL_TRACES_SAMPLER", "always_off".to_owned())],
+    )
+    .await;
+    let apps: Api<Application> = Api::namespaced(fleet.ns.client.clone(), &fleet.ns.name);
+    let operation = eventually("web synced", Duration::from_secs(90), || {
+        let apps = apps.clone();
+        async move {
+            let op = apps.get("web").await.ok()?.status?.operation_state?;
+            (op.phase == "Succeeded").then_some(op)
+        }
+    })
+    .await;
+    assert_eq!(
+        operation.trace_id, None,
+        "no ID of a trace that was not kept"
+    );
+    // Export is on (the endpoint is set), so anything sampled would be there
+    // by now; a few more polls make sure.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        fleet.collector.spans().is_empty(),
+        "nothing exported: {:?}",
+        fleet.collector.spans()
+    );
 }
