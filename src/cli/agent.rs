@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use skiff::controller::config::{AgentConfig, LogFormat};
+use skiff::telemetry::logs;
+use skiff::telemetry::traces::{Protocol, TraceExport, TraceSettings};
 
 #[derive(Debug, Args)]
 pub struct AgentArgs {
@@ -22,22 +24,21 @@ pub fn run(args: AgentArgs) -> Result<(), String> {
         None => ("(no config file)".to_owned(), String::new()),
     };
     let config = AgentConfig::parse(&file, &text, |k| std::env::var(k).ok())?;
-    init_logging(config.log_format);
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("starting the runtime: {e}"))?
-        .block_on(skiff::controller::run(config))
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SKIFF_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    let traces = TraceSettings::from_env(|k| std::env::var(k).ok())?
+        .map(|settings| {
+            // The gRPC exporter's connection lives on this runtime.
+            let _entered = (settings.protocol == Protocol::Grpc).then(|| runtime.enter());
+            TraceExport::start(&settings)
+        })
+        .transpose()?;
+    logs::install(config.log_format == LogFormat::Json, traces.as_ref())?;
+    let result = runtime.block_on(skiff::controller::run(config));
+    if let Some(traces) = traces {
+        traces.shutdown(std::time::Duration::from_secs(5));
     }
+    result
 }

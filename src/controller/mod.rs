@@ -22,6 +22,7 @@ use crate::api::Application;
 use crate::source::git::GitCache;
 use crate::sync::{CREDENTIALS_ANNOTATION, Engine, EngineOptions};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::propagate::TraceContextLayer;
 use crate::telemetry::server;
 use config::AgentConfig;
 use kube_lease_manager::LeaseManagerBuilder;
@@ -32,14 +33,29 @@ pub const AGENT_MANAGER: &str = "skiff-agent";
 /// The Lease (in the agent's namespace) whose holder is the one agent that syncs.
 pub const LEASE_NAME: &str = "skiff-agent-leader";
 
-/// Runs the agent until the process is stopped: serves the probes and
-/// metrics, waits to hold the leader lease, then reconciles until it loses it
-/// (and waits again).
+/// Runs the agent until SIGTERM or Ctrl-C: serves the probes and metrics,
+/// waits to hold the leader lease, then reconciles until it loses it (and
+/// waits again). On a signal the syncs under way finish, then it returns, so
+/// that the caller can flush what telemetry is queued.
 pub async fn run(config: AgentConfig) -> Result<(), String> {
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(());
+    {
+        let stopping = stopping.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+            stop_tx.send_replace(());
+        });
+    }
     let kube_config = Config::infer()
         .await
         .map_err(|e| format!("no cluster configuration (in-cluster or KUBECONFIG): {e}"))?;
-    let client = Client::try_from(kube_config).map_err(|e| format!("kube client: {e}"))?;
+    // Every API request carries the trace context of the span making it.
+    let client = kube::client::ClientBuilder::try_from(kube_config)
+        .map_err(|e| format!("kube client: {e}"))?
+        .with_layer(&TraceContextLayer)
+        .build();
     let metrics = Arc::new(Metrics::default());
     let bound = server::serve(config.metrics_address, metrics.clone()).await?;
     info!(address = %bound, "metrics.listening");
@@ -62,28 +78,64 @@ pub async fn run(config: AgentConfig) -> Result<(), String> {
         .await
         .map_err(|e| format!("leader election: {e}"))?;
     let (mut leading, _lease_task) = lease.watch().await;
-    metrics.set_ready(true);
 
     loop {
+        // The leader state is known now; a standby has no cache to wait for.
+        if !*leading.borrow() {
+            metrics.set_ready(true);
+        }
         info!(identity = %identity, "leader.waiting");
         while !*leading.borrow_and_update() {
-            if leading.changed().await.is_err() {
-                return Err("leader election stopped".into());
+            tokio::select! {
+                changed = leading.changed() => {
+                    if changed.is_err() {
+                        return Err("leader election stopped".into());
+                    }
+                }
+                _ = stop_rx.changed() => return Ok(()),
             }
         }
         info!(identity = %identity, "leader.elected");
         metrics.leader.set(1);
+        // Ready again once the controller's cache has its first list.
+        metrics.set_ready(false);
         let mut lost = leading.clone();
-        let on_loss = async move {
-            while *lost.borrow_and_update() {
-                if lost.changed().await.is_err() {
-                    break;
+        let mut signalled = stop_rx.clone();
+        let on_loss_or_signal = async move {
+            let lost = async move {
+                while *lost.borrow_and_update() {
+                    if lost.changed().await.is_err() {
+                        break;
+                    }
                 }
+            };
+            tokio::select! {
+                _ = lost => {}
+                _ = signalled.changed() => {}
             }
         };
-        reconcile_while_leading(&client, &config, metrics.clone(), on_loss).await?;
+        reconcile_while_leading(&client, &config, metrics.clone(), on_loss_or_signal).await?;
         metrics.leader.set(0);
+        if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
         warn!(identity = %identity, "leader.lost");
+    }
+}
+
+/// Completes on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 
@@ -123,21 +175,41 @@ async fn reconcile_while_leading(
         recorder,
         default_interval: config.interval,
         seen: Default::default(),
-        metrics,
+        metrics: metrics.clone(),
     });
     let apps: Api<Application> = Api::namespaced(client.clone(), &config.namespace);
     info!(namespace = %config.namespace, concurrency = config.concurrency, "agent.started");
-    Controller::new(apps, watcher::Config::default())
+    let controller = Controller::new(apps, watcher::Config::default());
+    let store = controller.store();
+    let readiness = metrics.clone();
+    let cache_synced = tokio::spawn(async move {
+        // The store takes the initial list in one swap once it is complete,
+        // and it always holds at least the root Application: not empty means
+        // synced. Store::wait_until_ready never resolves here: the
+        // controller awaits the same one-shot, which wakes only the last
+        // waiter to poll it (kube-runtime 5.0).
+        while store.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        info!("cache.synced");
+        readiness.set_ready(true);
+    });
+    let errors = metrics.clone();
+    controller
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
         .graceful_shutdown_on(stop)
-        .shutdown_on_signal()
         .run(reconcile, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(e) = result {
+        .for_each(|result| {
+            if let Err(e) = &result {
+                if let kube::runtime::controller::Error::ReconcilerFailed(_, object) = e {
+                    errors.record_reconcile_error(&object.name);
+                }
                 warn!(error = %e, "controller.error");
             }
+            futures::future::ready(())
         })
         .await;
+    cache_synced.abort();
     info!("agent.stopped");
     Ok(())
 }

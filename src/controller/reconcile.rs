@@ -154,20 +154,6 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
     // sync
     let started = std::time::Instant::now();
     let mut outcome = ctx.engine.sync(app, &request).await;
-    ctx.metrics
-        .sync_seconds
-        .observe(started.elapsed().as_secs_f64());
-    ctx.metrics
-        .syncs
-        .get_or_create(&crate::telemetry::metrics::SyncLabels {
-            result: outcome.phase.to_string(),
-            mode: match outcome.mode {
-                Mode::Apply => "apply",
-                Mode::Compare => "compare",
-            }
-            .to_owned(),
-        })
-        .inc();
 
     // A poll while a retry waits that could not even fetch is no new
     // operation: the retry keeps its place and count.
@@ -177,6 +163,8 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
 
     // retry: a failed operation schedules the next try, or says why not
     let retry = schedule_retry(app, &plan, &mut outcome);
+    ctx.metrics.record_sync(app, &outcome, started.elapsed());
+    crate::telemetry::logs::sync_outcome(app, &outcome, started.elapsed());
 
     // record
     let done_now = if plan.trigger == Trigger::Retry {
@@ -188,6 +176,7 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         && outcome.revision != status.sync.as_ref().and_then(|s| s.revision.clone());
     let extra = record::Extra {
         handled_request: plan.requested.clone(),
+        trace_id: outcome.trace_id.clone(),
         add_history: outcome.mode == Mode::Apply
             && (plan.requested.is_some()
                 || revision_moved
@@ -195,7 +184,6 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
                 || outcome.phase != OperationPhase::Succeeded),
         retry_count: (plan.trigger == Trigger::Retry || retry.is_some()).then_some(done_now),
         next_retry_at: retry.map(|(at, _)| at),
-        ..record::Extra::default()
     };
     let mut next = record::next_status(app, &outcome, &extra);
     let newly_blocked = record_window(&mut next, blocked.as_ref(), &outcome);
@@ -513,6 +501,7 @@ async fn clean_up(app: &Application, ctx: &Context) -> Result<Requeue, Reconcile
         .get(KEEP_RESOURCES_ANNOTATION)
         .is_some_and(|v| v == "true");
     if keep {
+        ctx.metrics.forget_app(&app.name_any());
         return Ok(Requeue::await_change());
     }
     let inventory: Vec<ObjectKey> = app
@@ -522,6 +511,7 @@ async fn clean_up(app: &Application, ctx: &Context) -> Result<Requeue, Reconcile
         .unwrap_or_default();
     let failures = ctx.engine.prune_all(app, &inventory).await;
     if failures.is_empty() {
+        ctx.metrics.forget_app(&app.name_any());
         publish(
             ctx,
             app,

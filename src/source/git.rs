@@ -23,6 +23,9 @@ pub struct Checkout {
     pub commit: String,
     /// The folder holding that commit's files. Shared: never write into it.
     pub dir: PathBuf,
+    /// The commit's committer time, in seconds since the Unix epoch (the
+    /// start of a deployment's lead time).
+    pub committed_at: Option<i64>,
 }
 
 /// Credentials for a repository, as read from its Secret.
@@ -166,9 +169,11 @@ impl GitCache {
         };
         let oid = resolve(&repo, &advertised, revision).map_err(err)?;
         let dir = self.materialize(&repo, oid).map_err(err)?;
+        let committed_at = repo.find_commit(oid).ok().map(|c| c.time().seconds());
         Ok(Checkout {
             commit: oid.to_string(),
             dir,
+            committed_at,
         })
     }
 

@@ -201,6 +201,26 @@ pub struct Outcome {
     /// The sync's root span, kept open so the controller can add what it
     /// decides afterwards (`retry.scheduled`, `window.blocked`) to the same trace.
     pub span: tracing::Span,
+    /// The OpenTelemetry trace of this sync, when traces are exported.
+    pub trace_id: Option<String>,
+    /// Phase durations and what was fetched, for metrics and logs.
+    pub telemetry: SyncTelemetry,
+}
+
+/// What the agent's metrics and logs need beyond the outcome: phase
+/// durations (fetch and render histograms), and the commit fetched with its
+/// time (deployment lead time), known even when the sync stopped before
+/// applying it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncTelemetry {
+    /// The revision (commit) the fetch resolved.
+    pub revision: Option<String>,
+    /// The fetch of the source, when it was tried.
+    pub fetch: Option<Duration>,
+    /// The render, when it was tried.
+    pub render: Option<Duration>,
+    /// The committer time of the synced Git commit, in seconds since the epoch.
+    pub committed_at: Option<i64>,
 }
 
 impl Outcome {
@@ -330,8 +350,14 @@ impl Engine {
             result = field::Empty,
             otel.status_code = field::Empty,
         );
+        let trace_id = crate::telemetry::traces::trace_id(&span);
+        let mut telemetry = SyncTelemetry::default();
         let started_at = Timestamp::now();
-        let mut outcome = match self.prepare(app, request).instrument(span.clone()).await {
+        let prepared = self
+            .prepare(app, request, &mut telemetry)
+            .instrument(span.clone())
+            .await;
+        let mut outcome = match prepared {
             Ok(rendered) => {
                 span.record("revision", rendered.revision.as_str());
                 self.execute(app, request, rendered)
@@ -359,9 +385,17 @@ impl Engine {
                     trigger: request.trigger,
                     mode: request.mode,
                     span: tracing::Span::none(),
+                    trace_id: None,
+                    telemetry: SyncTelemetry::default(),
                 }
             }
         };
+        outcome.trace_id = trace_id;
+        if let (None, Some(revision)) = (&outcome.revision, &telemetry.revision) {
+            // A sync refused after the fetch still names what it refused.
+            span.record("revision", revision.as_str());
+        }
+        outcome.telemetry = telemetry;
         outcome.span = span.clone();
         outcome.started_at = started_at;
         outcome.finished_at = Timestamp::now();
@@ -374,7 +408,12 @@ impl Engine {
 
     /// fetch -> render -> validate: everything that must succeed before the
     /// cluster is touched.
-    async fn prepare(&self, app: &Application, request: &SyncRequest) -> Result<Rendered, Refusal> {
+    async fn prepare(
+        &self,
+        app: &Application,
+        request: &SyncRequest,
+        telemetry: &mut SyncTelemetry,
+    ) -> Result<Rendered, Refusal> {
         let name = app.metadata.name.clone().unwrap_or_default();
         let app_namespace = app.metadata.namespace.clone().unwrap_or_default();
         let source = &app.spec.source;
@@ -392,18 +431,23 @@ impl Engine {
             .map_err(|v| Refusal::permanent("project", v.to_string()))?;
 
         // fetch
-        let (repo_root, dir, revision) = self
-            .fetch(app, request, &app_namespace)
+        let fetch_started = Instant::now();
+        let fetched = self
+            .fetch(app, request, &app_namespace, telemetry)
             .instrument(info_span!("fetch"))
-            .await?;
+            .await;
+        telemetry.fetch = Some(fetch_started.elapsed());
+        let (repo_root, dir, revision) = fetched?;
+        telemetry.revision = Some(revision.clone());
         info!(revision = %revision, "source.fetched");
 
         // render
         let capabilities = self.capabilities().await;
+        let render_started = Instant::now();
         let manifests = {
             let source = source.clone();
             let (name, destination) = (name.clone(), destination.clone());
-            tokio::task::spawn_blocking(move || {
+            let rendered = tokio::task::spawn_blocking(move || {
                 let target = Target {
                     app: &name,
                     namespace: &destination,
@@ -412,9 +456,11 @@ impl Engine {
                 render_source(&repo_root, &dir, &source, &target)
             })
             .instrument(info_span!("render"))
-            .await
-            .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
-            .map_err(|e| Refusal::permanent("render", e.to_string()))?
+            .await;
+            telemetry.render = Some(render_started.elapsed());
+            rendered
+                .map_err(|e| Refusal::permanent("render", format!("renderer crashed: {e}")))?
+                .map_err(|e| Refusal::permanent("render", e.to_string()))?
         };
         info!(objects = manifests.len(), "render.completed");
 
@@ -454,6 +500,7 @@ impl Engine {
         app: &Application,
         request: &SyncRequest,
         app_namespace: &str,
+        telemetry: &mut SyncTelemetry,
     ) -> Result<(PathBuf, PathBuf, String), Refusal> {
         let source = &app.spec.source;
         let secrets_namespace = self
@@ -517,6 +564,7 @@ impl Engine {
         })?;
         let dir = path_in(&checkout, source.path.as_deref().unwrap_or("."))
             .map_err(|e| Refusal::permanent("fetch", format!("spec.source.path: {e}")))?;
+        telemetry.committed_at = checkout.committed_at;
         Ok((checkout.dir.clone(), dir, checkout.commit.clone()))
     }
 
@@ -661,6 +709,8 @@ impl Engine {
             trigger: request.trigger,
             mode,
             span: tracing::Span::none(),
+            trace_id: None,
+            telemetry: SyncTelemetry::default(),
         };
 
         if mode == Mode::Compare {

@@ -36,7 +36,7 @@ pub async fn serve(address: SocketAddr, metrics: Arc<Metrics>) -> Result<SocketA
 async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
         [(
-            axum::http::header::CONTENT_TYPE,
+            http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         metrics.encode(),

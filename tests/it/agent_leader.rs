@@ -129,10 +129,10 @@ async fn one_leader_syncs_and_a_standby_takes_over_when_it_dies() {
             "{name}: {metrics}"
         );
         if name == leader {
-            assert!(metrics.contains("skiff_syncs_total{"), "{metrics}");
+            assert!(metrics.contains("skiff_app_sync_total{"), "{metrics}");
         } else {
             assert!(
-                !metrics.contains("skiff_syncs_total{"),
+                !metrics.contains("skiff_app_sync_total{"),
                 "the standby never synced: {metrics}"
             );
         }

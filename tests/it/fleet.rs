@@ -273,3 +273,71 @@ pub fn config_map(name: &str, data: &[(&str, &str)]) -> String {
     }
     out
 }
+
+/// `skiff agent` as a child process serving `fleet_path` of `fleet` into
+/// `ns`, polling every 2 s, its caches under `cache`, with `env` added (or
+/// overriding) — e.g. `OTEL_*` for traces, `SKIFF_METRICS_ADDRESS` — and its
+/// log in `log` (else on the test's stderr).
+pub fn spawn_agent(
+    ns: &skiff_testbed::TestNamespace,
+    fleet: &GitRepo,
+    fleet_path: &str,
+    cache: &std::path::Path,
+    env: &[(&str, String)],
+    log: Option<&std::path::Path>,
+) -> skiff_testbed::ChildGuard {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skiff"));
+    command
+        .arg("agent")
+        .env(
+            "KUBECONFIG",
+            skiff_testbed::ControlPlane::shared().kubeconfig(),
+        )
+        .env("SKIFF_FLEET_REPO_URL", fleet.url())
+        .env("SKIFF_FLEET_TARGET_REVISION", "main")
+        .env("SKIFF_FLEET_PATH", fleet_path)
+        .env("SKIFF_NAMESPACE", &ns.name)
+        .env("SKIFF_INTERVAL", "2s")
+        .env("SKIFF_LOG_FORMAT", "text")
+        .env("SKIFF_LOG", "warn")
+        .env("SKIFF_METRICS_ADDRESS", "127.0.0.1:0")
+        .env("XDG_CACHE_HOME", cache)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(match log {
+            Some(path) => std::fs::File::create(path).expect("agent log file").into(),
+            None => std::process::Stdio::inherit(),
+        });
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    skiff_testbed::ChildGuard::new(command.spawn().expect("start skiff agent"))
+}
+
+/// An Application manifest for a fleet repository: `path` of `repo` into
+/// `namespace`, automated with prune and self-heal, polled every 2 s.
+pub fn fleet_app_yaml(name: &str, namespace: &str, repo: &str, path: &str) -> String {
+    format!(
+        "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {repo}\n    targetRevision: main\n    path: {path}\n  destination:\n    namespace: {namespace}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n"
+    )
+}
+
+/// Polls `check` every 100 ms until it gives a value; panics naming `what`
+/// after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -31,3 +31,5 @@ mod sync_health;
 mod sync_order;
 mod sync_project;
 mod sync_trace;
+mod telemetry_metrics;
+mod telemetry_otlp;
