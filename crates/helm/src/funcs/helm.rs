@@ -145,9 +145,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "derivePassword",
         "encryptAES",
         "decryptAES",
-        "toToml",
-        "toDate",
-        "mustToDate",
     ] {
         r.f(name, move |_| {
             Err(err(format!(

@@ -16,6 +16,7 @@ mod math;
 mod random;
 pub mod semver;
 mod strings;
+mod toml;
 mod url;
 
 pub type R = Result<Value, TemplateError>;
@@ -159,6 +160,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     random::register(&mut r);
     encoding::register(&mut r, shared);
     semver::register(&mut r);
+    toml::register(&mut r);
     helm::register(&mut r, shared);
     m
 }
