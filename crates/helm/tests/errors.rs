@@ -217,3 +217,38 @@ fn schema_violations_are_reported_like_helm() {
         assert_eq!(skiff, helm, "{name}");
     }
 }
+
+/// Errors from Sprig functions carry Go's message (the surrounding trace is
+/// gotmpl's): helm's text after `error calling NAME: ` ends skiff's error.
+#[test]
+fn function_errors_carry_gos_messages() {
+    let cases = [
+        (
+            "mustdate",
+            "a: {{ mustToDate \"2006-01-02\" \"2024-13-01\" }}\n",
+        ),
+        (
+            "mustdatetext",
+            "a: {{ mustToDate \"2006-01-02\" \"not a date\" }}\n",
+        ),
+        (
+            "ipliteral",
+            "a: {{ urlParse \"postgres://[::1]:5432,[::2]/db\" }}\n",
+        ),
+        ("ipv4literal", "a: {{ urlParse \"http://[10.0.0.1]/\" }}\n"),
+        ("tomlnil", "a: {{ toToml nil }}\n"),
+    ];
+    for (name, template) in cases {
+        let c = chart(name, &[("templates/a.yaml", template)]);
+        let helm = helm_error(&c);
+        let (_, go_message) = helm
+            .split_once("error calling ")
+            .and_then(|(_, rest)| rest.split_once(": "))
+            .unwrap_or_else(|| panic!("helm's error for {name} names no function: {helm}"));
+        let skiff = skiff_error(&c);
+        assert!(
+            skiff.ends_with(go_message),
+            "{name}:\n  helm:  {helm}\n  skiff: {skiff}"
+        );
+    }
+}
