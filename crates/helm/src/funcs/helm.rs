@@ -142,9 +142,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         "genSelfSignedCertWithKey",
         "genPrivateKey",
         "buildCustomCert",
-        "derivePassword",
-        "encryptAES",
-        "decryptAES",
     ] {
         r.f(name, move |_| {
             Err(err(format!(

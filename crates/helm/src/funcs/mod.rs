@@ -7,11 +7,13 @@ use gotmpl::{FuncMap, TemplateError, Value};
 use crate::engine::Shared;
 use crate::gofmt;
 
-mod dates;
+mod aes_cbc;
+pub(crate) mod dates;
 mod dicts;
 mod encoding;
 mod helm;
 mod lists;
+mod master_password;
 mod math;
 mod random;
 pub mod semver;
@@ -160,6 +162,8 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     random::register(&mut r);
     encoding::register(&mut r, shared);
     semver::register(&mut r);
+    aes_cbc::register(&mut r);
+    master_password::register(&mut r);
     toml::register(&mut r);
     helm::register(&mut r, shared);
     m
