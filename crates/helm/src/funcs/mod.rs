@@ -15,6 +15,7 @@ mod helm;
 mod lists;
 mod master_password;
 mod math;
+mod pki;
 mod random;
 pub mod semver;
 mod strings;
@@ -164,6 +165,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     semver::register(&mut r);
     aes_cbc::register(&mut r);
     master_password::register(&mut r);
+    pki::register(&mut r);
     toml::register(&mut r);
     helm::register(&mut r, shared);
     m

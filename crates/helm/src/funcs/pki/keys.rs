@@ -1,0 +1,276 @@
+//! Private keys as Sprig makes, prints and reads them: RSA (PKCS#1), ECDSA
+//! P-256 (SEC 1), Ed25519 (PKCS#8) and DSA (OpenSSL's sequence). DSA keys
+//! can be generated and read, but, as in Go, cannot sign or be certified.
+
+use getrandom::SysRng;
+use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
+use rsa::pkcs8::DecodePrivateKey as _;
+use rsa::signature::{SignatureEncoding as _, Signer as _};
+
+use super::der::{self, seq};
+
+pub enum Key {
+    Rsa(Box<rsa::PrivateKey>),
+    Ecdsa(p256::SecretKey),
+    Ed25519(ed25519_dalek::SigningKey),
+    /// The key's DER (version, p, q, g, y, x), kept as read or made.
+    Dsa(Vec<u8>),
+}
+
+const RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
+const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
+const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
+const PRIME256V1: &[u64] = &[1, 2, 840, 10045, 3, 1, 7];
+const ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
+const ED25519: &[u64] = &[1, 3, 101, 112];
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| format!("reading random bytes: {e}"))?;
+    Ok(b)
+}
+
+pub fn rsa(bits: usize) -> Result<Key, String> {
+    rsa::PrivateKey::new(&mut SysRng, bits)
+        .map(|k| Key::Rsa(Box::new(k)))
+        .map_err(|e| e.to_string())
+}
+
+fn ecdsa() -> Result<Key, String> {
+    // A random scalar is a valid key unless it is zero or not below the
+    // group order, which a fresh draw all but never hits.
+    for _ in 0..16 {
+        if let Ok(k) = p256::SecretKey::from_slice(&random_bytes::<32>()?) {
+            return Ok(Key::Ecdsa(k));
+        }
+    }
+    Err("no valid P-256 scalar drawn".into())
+}
+
+fn ed25519() -> Result<Key, String> {
+    Ok(Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+        &random_bytes::<32>()?,
+    )))
+}
+
+/// DSA with L=2048, N=256 parameters, as Sprig asks Go for.
+fn dsa() -> Result<Key, String> {
+    let components = dsa::Components::try_generate_from_rng_with_key_size(
+        &mut SysRng,
+        dsa::KeySize::DSA_2048_256,
+    )
+    .map_err(|e| format!("failed to generate dsa params: {e}"))?;
+    let key = dsa::SigningKey::try_generate_from_rng_with_components(&mut SysRng, components)
+        .map_err(|e| e.to_string())?;
+    let public = key.verifying_key();
+    let c = public.components();
+    let der = seq(&[
+        &der::uint(&[0]),
+        &der::uint(&c.p().to_be_bytes()),
+        &der::uint(&c.q().to_be_bytes()),
+        &der::uint(&c.g().to_be_bytes()),
+        &der::uint(&public.y().to_be_bytes()),
+        &der::uint(&key.x().to_be_bytes()),
+    ]);
+    Ok(Key::Dsa(der))
+}
+
+/// Sprig's `genPrivateKey`: the PEM, or its message for an unknown type
+/// (returned as the result, as Sprig does).
+pub fn generate(kind: &str) -> Result<String, String> {
+    let key = match kind {
+        "" | "rsa" => rsa(4096),
+        "dsa" => dsa(),
+        "ecdsa" => ecdsa(),
+        "ed25519" => ed25519(),
+        other => return Ok(format!("Unknown type {other}")),
+    };
+    match key {
+        Ok(k) => k.to_pem(),
+        Err(e) => Ok(format!("failed to generate private key: {e}")),
+    }
+}
+
+impl Key {
+    /// Sprig's `pemBlockForKey`.
+    pub fn to_pem(&self) -> Result<String, String> {
+        Ok(match self {
+            Key::Rsa(k) => {
+                let der = k.to_pkcs1_der().map_err(|e| e.to_string())?;
+                der::pem("RSA PRIVATE KEY", der.as_bytes())
+            }
+            Key::Ecdsa(k) => der::pem("EC PRIVATE KEY", &ec_private_der(k)),
+            Key::Ed25519(k) => {
+                // PKCS#8 v1 without the public key, as Go writes it.
+                let inner = der::tlv(der::OCTET_STRING, k.as_bytes());
+                let info = seq(&[
+                    &der::uint(&[0]),
+                    &seq(&[&der::oid(ED25519)]),
+                    &der::tlv(der::OCTET_STRING, &inner),
+                ]);
+                der::pem("PRIVATE KEY", &info)
+            }
+            Key::Dsa(der) => der::pem("DSA PRIVATE KEY", der),
+        })
+    }
+
+    /// The subjectPublicKey bits (what the key id hashes) and the whole
+    /// SubjectPublicKeyInfo.
+    pub fn public_key_info(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let (algorithm, bits) = match self {
+            Key::Rsa(k) => {
+                let public = k
+                    .to_public_key()
+                    .to_pkcs1_der()
+                    .map_err(|e| e.to_string())?;
+                (
+                    seq(&[&der::oid(RSA_ENCRYPTION), &der::tlv(der::NULL, &[])]),
+                    public.as_bytes().to_vec(),
+                )
+            }
+            Key::Ecdsa(k) => (
+                seq(&[&der::oid(EC_PUBLIC_KEY), &der::oid(PRIME256V1)]),
+                k.public_key().to_sec1_bytes().to_vec(),
+            ),
+            Key::Ed25519(k) => (
+                seq(&[&der::oid(ED25519)]),
+                k.verifying_key().as_bytes().to_vec(),
+            ),
+            Key::Dsa(_) => {
+                return Err("x509: only RSA, ECDSA, Ed25519, and X25519 keys supported".into());
+            }
+        };
+        let info = seq(&[&algorithm, &der::bits(&bits)]);
+        Ok((bits, info))
+    }
+
+    /// The signature AlgorithmIdentifier Go picks for this key.
+    pub fn signature_algorithm(&self) -> Result<Vec<u8>, String> {
+        Ok(match self {
+            Key::Rsa(_) => seq(&[&der::oid(SHA256_WITH_RSA), &der::tlv(der::NULL, &[])]),
+            Key::Ecdsa(_) => seq(&[&der::oid(ECDSA_WITH_SHA256)]),
+            Key::Ed25519(_) => seq(&[&der::oid(ED25519)]),
+            Key::Dsa(_) => {
+                return Err(
+                    "x509: certificate private key does not implement crypto.Signer".into(),
+                );
+            }
+        })
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(match self {
+            Key::Rsa(k) => {
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
+                signer
+                    .try_sign(message)
+                    .map_err(|e| e.to_string())?
+                    .to_vec()
+            }
+            Key::Ecdsa(k) => {
+                let signer = p256::ecdsa::SigningKey::from(k);
+                let sig: p256::ecdsa::Signature =
+                    signer.try_sign(message).map_err(|e| e.to_string())?;
+                sig.to_der().as_bytes().to_vec()
+            }
+            Key::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
+            Key::Dsa(_) => {
+                return Err(
+                    "x509: certificate private key does not implement crypto.Signer".into(),
+                );
+            }
+        })
+    }
+}
+
+/// Go's `MarshalECPrivateKey`: version 1, the 32-byte scalar, the curve, the
+/// uncompressed public point.
+fn ec_private_der(k: &p256::SecretKey) -> Vec<u8> {
+    let scalar = k.to_bytes();
+    let point = k.public_key().to_sec1_bytes();
+    seq(&[
+        &der::uint(&[1]),
+        &der::tlv(der::OCTET_STRING, scalar.as_slice()),
+        &der::tlv(0xa0, &der::oid(PRIME256V1)),
+        &der::tlv(0xa1, &der::bits(&point)),
+    ])
+}
+
+/// An algorithm OID inside a PKCS#8 PrivateKeyInfo, as dotted text.
+fn pkcs8_algorithm(der_bytes: &[u8]) -> Option<Vec<u8>> {
+    let (_, info, _) = der::read(der_bytes)?;
+    let (_, _version, rest) = der::read(info)?;
+    let (_, algorithm, _) = der::read(rest)?;
+    let (tag, oid, _) = der::read(algorithm)?;
+    (tag == der::OID).then(|| oid.to_vec())
+}
+
+fn oid_content(arcs: &[u64]) -> Vec<u8> {
+    der::oid(arcs)[2..].to_vec()
+}
+
+/// Sprig's `parsePrivateKeyPEM`, with its messages.
+pub fn parse_pem(text: &str) -> Result<Key, String> {
+    let (kind, bytes) = der::pem_decode(text).ok_or("no PEM data in input")?;
+    if kind == "PRIVATE KEY" {
+        return parse_pkcs8(&bytes).map_err(|e| format!("decoding PEM as PKCS#8: {e}"));
+    }
+    let Some(algorithm) = kind.strip_suffix(" PRIVATE KEY") else {
+        return Err(format!("no private key data in PEM block of type {kind}"));
+    };
+    match algorithm {
+        "RSA" => rsa::PrivateKey::from_pkcs1_der(&bytes)
+            .map(|k| Key::Rsa(Box::new(k)))
+            .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
+        "EC" => p256::SecretKey::from_sec1_der(&bytes)
+            .map(Key::Ecdsa)
+            .map_err(|e| {
+                format!("parsing EC private key from PEM: {e} (skiff reads P-256 keys only)")
+            }),
+        "DSA" => {
+            let ok = der::read(&bytes).is_some_and(|(tag, body, _)| {
+                let mut rest = body;
+                let mut n = 0;
+                while let Some((t, _, r)) = der::read(rest) {
+                    if t != der::INTEGER {
+                        return false;
+                    }
+                    n += 1;
+                    rest = r;
+                }
+                tag == der::SEQUENCE && n == 6 && rest.is_empty()
+            });
+            if ok {
+                Ok(Key::Dsa(bytes))
+            } else {
+                Err("parsing DSA private key from PEM: asn1: structure error".into())
+            }
+        }
+        _ => Err(format!("invalid private key type {kind}")),
+    }
+}
+
+fn parse_pkcs8(bytes: &[u8]) -> Result<Key, String> {
+    let algorithm = pkcs8_algorithm(bytes).ok_or("x509: malformed PKCS#8 private key")?;
+    if algorithm == oid_content(RSA_ENCRYPTION) {
+        rsa::PrivateKey::from_pkcs8_der(bytes)
+            .map(|k| Key::Rsa(Box::new(k)))
+            .map_err(|e| format!("x509: failed to parse RSA private key embedded in PKCS#8: {e}"))
+    } else if algorithm == oid_content(EC_PUBLIC_KEY) {
+        p256::SecretKey::from_pkcs8_der(bytes)
+            .map(Key::Ecdsa)
+            .map_err(|e| format!("x509: failed to parse EC private key embedded in PKCS#8: {e} (skiff reads P-256 keys only)"))
+    } else if algorithm == oid_content(ED25519) {
+        let seed = der::read(bytes)
+            .and_then(|(_, info, _)| der::read(info))
+            .and_then(|(_, _, rest)| der::read(rest))
+            .and_then(|(_, _, rest)| der::read(rest))
+            .and_then(|(_, wrapped, _)| der::read(wrapped))
+            .and_then(|(tag, seed, _)| (tag == der::OCTET_STRING).then_some(seed))
+            .and_then(|seed| <[u8; 32]>::try_from(seed).ok())
+            .ok_or("x509: invalid Ed25519 private key")?;
+        Ok(Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
+    } else {
+        Err("x509: PKCS#8 wrapping contained private key with unknown algorithm".into())
+    }
+}
