@@ -268,12 +268,24 @@ fn function_errors_carry_gos_messages() {
             "a: {{ genSelfSignedCert \"x\" (list 1) nil 1 }}\n",
         ),
         (
+            "dsapkcs8",
+            "a: {{ buildCustomCert (b64enc .Values.caCert) (b64enc .Values.dsaPkcs8) }}\n",
+        ),
+        (
             "keywrongpem",
             "a: {{ genCAWithKey \"x\" 1 (genCA \"y\" 1).Cert }}\n",
         ),
     ];
+    // Fixed keys and a CA certificate.
+    let keys = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions-pki-keys/values.yaml"),
+    )
+    .expect("fixture keys");
     for (name, template) in cases {
-        let c = chart(name, &[("templates/a.yaml", template)]);
+        let c = chart(
+            name,
+            &[("templates/a.yaml", template), ("values.yaml", &keys)],
+        );
         let helm = helm_full_error(&c);
         // `error calling NAME: message`, or Go's argument check on a line of
         // its own under `executing ... at <...>:`.

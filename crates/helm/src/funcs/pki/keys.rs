@@ -196,13 +196,36 @@ fn ec_private_der(k: &p256::SecretKey) -> Vec<u8> {
     ])
 }
 
-/// An algorithm OID inside a PKCS#8 PrivateKeyInfo, as dotted text.
+/// The algorithm OID (content bytes) inside a PKCS#8 PrivateKeyInfo.
 fn pkcs8_algorithm(der_bytes: &[u8]) -> Option<Vec<u8>> {
     let (_, info, _) = der::read(der_bytes)?;
     let (_, _version, rest) = der::read(info)?;
     let (_, algorithm, _) = der::read(rest)?;
     let (tag, oid, _) = der::read(algorithm)?;
     (tag == der::OID).then(|| oid.to_vec())
+}
+
+/// An OBJECT IDENTIFIER's content as dotted arcs, as Go prints it.
+fn dotted(content: &[u8]) -> String {
+    let mut arcs: Vec<u64> = Vec::new();
+    let mut value: u64 = 0;
+    for b in content {
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            if arcs.is_empty() {
+                let first = (value / 40).min(2);
+                arcs.push(first);
+                arcs.push(value - first * 40);
+            } else {
+                arcs.push(value);
+            }
+            value = 0;
+        }
+    }
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn oid_content(arcs: &[u64]) -> Vec<u8> {
@@ -271,6 +294,9 @@ fn parse_pkcs8(bytes: &[u8]) -> Result<Key, String> {
             .ok_or("x509: invalid Ed25519 private key")?;
         Ok(Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
     } else {
-        Err("x509: PKCS#8 wrapping contained private key with unknown algorithm".into())
+        Err(format!(
+            "x509: PKCS#8 wrapping contained private key with unknown algorithm: {}",
+            dotted(&algorithm)
+        ))
     }
 }
