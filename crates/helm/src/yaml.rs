@@ -135,6 +135,10 @@ pub fn to_json(v: &Value) -> Result<serde_json::Value, String> {
         Value::List(l) => {
             serde_json::Value::Array(l.iter().map(to_json).collect::<Result<_, _>>()?)
         }
+        // Go's time.Time marshals itself as an RFC 3339 string.
+        Value::Map(_) if let Some(t) = crate::funcs::dates::rfc3339(v) => {
+            serde_json::Value::String(t)
+        }
         Value::Map(m) => serde_json::Value::Object(
             m.iter()
                 .filter(|(k, _)| &***k != gofmt::STRING_KEY)

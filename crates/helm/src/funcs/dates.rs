@@ -253,6 +253,17 @@ pub fn time_zone(v: &Value) -> Zone {
     }
 }
 
+/// A time value as Go's `MarshalJSON`/`MarshalText` write it (RFC 3339 with
+/// nanoseconds, in its zone); `None` for anything else.
+pub fn rfc3339(v: &Value) -> Option<String> {
+    let nanos = time_nanos(v)?;
+    Some(format_in(
+        "2006-01-02T15:04:05.999999999Z07:00",
+        nanos,
+        &time_zone(v),
+    ))
+}
+
 /// Unix nanoseconds of a time argument: a time from `now`, or Unix seconds.
 fn nanos_of(v: &Value) -> i128 {
     match v {
@@ -747,7 +758,7 @@ pub fn parse_time(layout: &str, value: &str) -> Result<(i128, Zone), String> {
                         return None;
                     }
                     nsec = nanoseconds(value, n)?;
-                    value = &value[n..];
+                    value = value.get(n..)?;
                 }
                 Std::Frac { fixed: false, .. } => {
                     let b = value.as_bytes();
@@ -1234,6 +1245,8 @@ mod tests {
         // Multi-byte literals in the layout are matched, never split.
         assert!(parse_time("2006年01月", "2021年03月").is_ok());
         assert!(parse_time("年", "x").is_err());
+        // The fixed-width fraction ends inside a multi-byte character.
+        assert!(parse_time("05.000000000000", "07.00000000000é").is_err());
     }
 
     #[test]

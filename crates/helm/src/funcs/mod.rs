@@ -100,6 +100,9 @@ pub fn list_of(v: &Value) -> Result<Vec<Value>, TemplateError> {
 
 /// Go's reflect kind names, as `kindOf` reports them.
 pub fn kind_of(v: &Value) -> &'static str {
+    if dates::time_nanos(v).is_some() || pki::is_certificate(v) {
+        return "struct";
+    }
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
@@ -116,6 +119,12 @@ pub fn kind_of(v: &Value) -> &'static str {
 }
 
 pub fn type_of(v: &Value) -> &'static str {
+    if dates::time_nanos(v).is_some() {
+        return "time.Time";
+    }
+    if pki::is_certificate(v) {
+        return "sprig.certificate";
+    }
     match v {
         Value::Nil => "<nil>",
         Value::Bool(_) => "bool",

@@ -149,9 +149,7 @@ impl Encoder {
     }
 
     fn element(&mut self, v: &Value) -> Result<(), String> {
-        if let Some(nanos) = super::dates::time_nanos(v) {
-            let zone = super::dates::time_zone(v);
-            let t = super::dates::format_in("2006-01-02T15:04:05.999999999Z07:00", nanos, &zone);
+        if let Some(t) = super::dates::rfc3339(v) {
             self.out.push_str(&t);
             return Ok(());
         }

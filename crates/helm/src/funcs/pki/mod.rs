@@ -113,16 +113,26 @@ fn request(
     })
 }
 
-/// The CA argument of `genSignedCert`: a certificate from `genCA` or
-/// `buildCustomCert`; Go refuses anything else, a dict of the same fields too.
+/// Whether `v` is a certificate from `genCA`, `buildCustomCert`, ...
+pub fn is_certificate(v: &Value) -> bool {
+    certificate_parts(v).is_some()
+}
+
+/// A certificate's `Cert` and `Key`; Go's functions take no other map, a
+/// dict of the same fields included.
+fn certificate_parts(v: &Value) -> Option<(String, String)> {
+    let Value::Map(m) = v else { return None };
+    let (Some(Value::String(cert)), Some(Value::String(key))) = (m.get("Cert"), m.get("Key"))
+    else {
+        return None;
+    };
+    let printed = m.get(crate::gofmt::STRING_KEY).map(super::strval)?;
+    (printed == format!("{{{cert} {key}}}")).then(|| (cert.to_string(), key.to_string()))
+}
+
+/// The CA argument of `genSignedCert`.
 fn ca_parts(v: &Value) -> Result<(String, String), TemplateError> {
-    if let Value::Map(m) = v
-        && let (Some(Value::String(cert)), Some(Value::String(key))) = (m.get("Cert"), m.get("Key"))
-        && m.get(crate::gofmt::STRING_KEY).map(super::strval) == Some(format!("{{{cert} {key}}}"))
-    {
-        return Ok((cert.to_string(), key.to_string()));
-    }
-    Err(wrong_type("sprig.certificate", v))
+    certificate_parts(v).ok_or_else(|| wrong_type("sprig.certificate", v))
 }
 
 fn rsa_2048() -> Result<Key, TemplateError> {
