@@ -248,6 +248,8 @@ const ISSUERS: &[(&str, &str)] = &[
     ("signed", "ca"),
     ("signedByEC", "ecCA"),
     ("signedByEd", "edCA"),
+    ("p384CA", "p384CA"),
+    ("signedByP384", "p384CA"),
     ("selfNoName", "selfNoName"),
     ("selfUnicode", "selfUnicode"),
     ("selfEC", "selfEC"),

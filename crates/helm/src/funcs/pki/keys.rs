@@ -1,5 +1,5 @@
 //! Private keys as Sprig makes, prints and reads them: RSA (PKCS#1), ECDSA
-//! P-256 (SEC 1), Ed25519 (PKCS#8) and DSA (OpenSSL's sequence). DSA keys
+//! (SEC 1), Ed25519 (PKCS#8) and DSA (OpenSSL's sequence). DSA keys
 //! can be generated and read, but, as in Go, cannot sign or be certified.
 
 use getrandom::SysRng;
@@ -8,10 +8,11 @@ use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
 
 use super::der::{self, seq};
+use super::ec::EcKey;
 
 pub enum Key {
     Rsa(Box<rsa::PrivateKey>),
-    Ecdsa(p256::SecretKey),
+    Ecdsa(EcKey),
     Ed25519(ed25519_dalek::SigningKey),
     /// The key's DER (version, p, q, g, y, x), kept as read or made.
     Dsa(Vec<u8>),
@@ -20,8 +21,6 @@ pub enum Key {
 const RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
 const SHA256_WITH_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
 const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
-const PRIME256V1: &[u64] = &[1, 2, 840, 10045, 3, 1, 7];
-const ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
 const ED25519: &[u64] = &[1, 3, 101, 112];
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
@@ -37,14 +36,7 @@ pub fn rsa(bits: usize) -> Result<Key, String> {
 }
 
 fn ecdsa() -> Result<Key, String> {
-    // A random scalar is a valid key unless it is zero or not below the
-    // group order, which a fresh draw all but never hits.
-    for _ in 0..16 {
-        if let Ok(k) = p256::SecretKey::from_slice(&random_bytes::<32>()?) {
-            return Ok(Key::Ecdsa(k));
-        }
-    }
-    Err("no valid P-256 scalar drawn".into())
+    EcKey::generate_p256().map(Key::Ecdsa)
 }
 
 fn ed25519() -> Result<Key, String> {
@@ -99,7 +91,7 @@ impl Key {
                 let der = k.to_pkcs1_der().map_err(|e| e.to_string())?;
                 der::pem("RSA PRIVATE KEY", der.as_bytes())
             }
-            Key::Ecdsa(k) => der::pem("EC PRIVATE KEY", &ec_private_der(k)),
+            Key::Ecdsa(k) => der::pem("EC PRIVATE KEY", &k.sec1_der()),
             Key::Ed25519(k) => {
                 // PKCS#8 v1 without the public key, as Go writes it.
                 let inner = der::tlv(der::OCTET_STRING, k.as_bytes());
@@ -128,10 +120,7 @@ impl Key {
                     public.as_bytes().to_vec(),
                 )
             }
-            Key::Ecdsa(k) => (
-                seq(&[&der::oid(EC_PUBLIC_KEY), &der::oid(PRIME256V1)]),
-                k.public_key().to_sec1_bytes().to_vec(),
-            ),
+            Key::Ecdsa(k) => (k.public_key_algorithm(), k.public_point()),
             Key::Ed25519(k) => (
                 seq(&[&der::oid(ED25519)]),
                 k.verifying_key().as_bytes().to_vec(),
@@ -148,7 +137,7 @@ impl Key {
     pub fn signature_algorithm(&self) -> Result<Vec<u8>, String> {
         Ok(match self {
             Key::Rsa(_) => seq(&[&der::oid(SHA256_WITH_RSA), &der::tlv(der::NULL, &[])]),
-            Key::Ecdsa(_) => seq(&[&der::oid(ECDSA_WITH_SHA256)]),
+            Key::Ecdsa(k) => k.signature_algorithm(),
             Key::Ed25519(_) => seq(&[&der::oid(ED25519)]),
             Key::Dsa(_) => {
                 return Err(
@@ -167,12 +156,7 @@ impl Key {
                     .map_err(|e| e.to_string())?
                     .to_vec()
             }
-            Key::Ecdsa(k) => {
-                let signer = p256::ecdsa::SigningKey::from(k);
-                let sig: p256::ecdsa::Signature =
-                    signer.try_sign(message).map_err(|e| e.to_string())?;
-                sig.to_der().as_bytes().to_vec()
-            }
+            Key::Ecdsa(k) => k.sign(message)?,
             Key::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
             Key::Dsa(_) => {
                 return Err(
@@ -181,19 +165,6 @@ impl Key {
             }
         })
     }
-}
-
-/// Go's `MarshalECPrivateKey`: version 1, the 32-byte scalar, the curve, the
-/// uncompressed public point.
-fn ec_private_der(k: &p256::SecretKey) -> Vec<u8> {
-    let scalar = k.to_bytes();
-    let point = k.public_key().to_sec1_bytes();
-    seq(&[
-        &der::uint(&[1]),
-        &der::tlv(der::OCTET_STRING, scalar.as_slice()),
-        &der::tlv(0xa0, &der::oid(PRIME256V1)),
-        &der::tlv(0xa1, &der::bits(&point)),
-    ])
 }
 
 /// The algorithm OID (content bytes) inside a PKCS#8 PrivateKeyInfo.
@@ -245,11 +216,9 @@ pub fn parse_pem(text: &str) -> Result<Key, String> {
         "RSA" => rsa::PrivateKey::from_pkcs1_der(&bytes)
             .map(|k| Key::Rsa(Box::new(k)))
             .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
-        "EC" => p256::SecretKey::from_sec1_der(&bytes)
+        "EC" => EcKey::from_sec1_der(&bytes)
             .map(Key::Ecdsa)
-            .map_err(|e| {
-                format!("parsing EC private key from PEM: {e} (skiff reads P-256 keys only)")
-            }),
+            .map_err(|e| format!("parsing EC private key from PEM: {e}")),
         "DSA" => {
             let ok = der::read(&bytes).is_some_and(|(tag, body, _)| {
                 let mut rest = body;
@@ -280,9 +249,7 @@ fn parse_pkcs8(bytes: &[u8]) -> Result<Key, String> {
             .map(|k| Key::Rsa(Box::new(k)))
             .map_err(|e| format!("x509: failed to parse RSA private key embedded in PKCS#8: {e}"))
     } else if algorithm == oid_content(EC_PUBLIC_KEY) {
-        p256::SecretKey::from_pkcs8_der(bytes)
-            .map(Key::Ecdsa)
-            .map_err(|e| format!("x509: failed to parse EC private key embedded in PKCS#8: {e} (skiff reads P-256 keys only)"))
+        EcKey::from_pkcs8_der(bytes).map(Key::Ecdsa)
     } else if algorithm == oid_content(ED25519) {
         let seed = der::read(bytes)
             .and_then(|(_, info, _)| der::read(info))

@@ -4,6 +4,7 @@
 
 mod certs;
 mod der;
+mod ec;
 mod keys;
 
 use std::sync::Arc;
