@@ -243,28 +243,28 @@ impl Encoder {
     }
 }
 
+/// Go's encoder panics on a nil interface; Helm reports the panic.
+const NIL_PANIC: &str = "reflect: call of reflect.Value.Type on zero Value";
+
 /// The encoder's output for `v`, or its error text.
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    if matches!(v, Value::Nil) {
-        // Go's encoder panics on a nil interface; Helm reports the panic.
-        return Err("reflect: call of reflect.Value.Type on zero Value".into());
-    }
     let mut enc = Encoder { out: String::new() };
     enc.encode(&[], v)?;
     Ok(enc.out)
 }
 
 pub fn register(r: &mut Reg) {
-    // Helm prints the encoder's error as the result.
-    r.f("toToml", |a| {
-        let v = arg(a, 0);
-        if matches!(v, Value::Nil) {
-            return Err(err(to_toml(&v).unwrap_err()));
-        }
-        Ok(s(to_toml(&v).unwrap_or_else(|e| e)))
+    // Helm returns the encoder's error text as the result; only the panic
+    // on nil fails the render.
+    r.f("toToml", |a| match arg(a, 0) {
+        Value::Nil => Err(err(NIL_PANIC)),
+        v => Ok(s(to_toml(&v).unwrap_or_else(|e| e))),
     });
     r.f("mustToToml", |a| -> R {
-        to_toml(&arg(a, 0)).map(s).map_err(err)
+        match arg(a, 0) {
+            Value::Nil => Err(err(NIL_PANIC)),
+            v => to_toml(&v).map(s).map_err(err),
+        }
     });
 }
 
