@@ -215,7 +215,7 @@ fn time_value(unix_nanos: i128) -> Value {
 
 /// A `time.Time`: prints as Go's `Time.String()` in its zone; carries its
 /// instant as Unix nanoseconds (in text: the zero time is below `i64::MIN`).
-fn time_value_in(unix_nanos: i128, zone: &Zone) -> Value {
+pub fn time_value_in(unix_nanos: i128, zone: &Zone) -> Value {
     let mut t = Table::new();
     t.insert(
         crate::gofmt::STRING_KEY.into(),
@@ -539,7 +539,7 @@ fn days_in(month: i64, year: i64) -> i64 {
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

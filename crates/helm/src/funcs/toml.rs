@@ -149,8 +149,17 @@ impl Encoder {
     }
 
     fn element(&mut self, v: &Value) -> Result<(), String> {
-        if let Some(t) = super::dates::rfc3339(v) {
-            self.out.push_str(&t);
+        if let Some(nanos) = super::dates::time_nanos(v) {
+            // Local kinds (from `fromToml`) print without their zone.
+            let zone = super::dates::time_zone(v);
+            let layout = match zone.name.as_str() {
+                "datetime-local" => "2006-01-02T15:04:05.999999999",
+                "date-local" => "2006-01-02",
+                "time-local" => "15:04:05.999999999",
+                _ => "2006-01-02T15:04:05.999999999Z07:00",
+            };
+            self.out
+                .push_str(&super::dates::format_in(layout, nanos, &zone));
             return Ok(());
         }
         match v {
@@ -253,7 +262,79 @@ pub fn to_toml(v: &Value) -> Result<String, String> {
     Ok(enc.out)
 }
 
+/// A TOML datetime as BurntSushi/toml decodes it: a `time.Time` at its
+/// offset, local ones in zones named for their kind (a bare time falls on
+/// 0000-01-01).
+fn datetime(d: &toml::value::Datetime) -> Value {
+    use super::dates::{Zone, days_from_civil, time_value_in};
+    let (year, month, day) = d.date.map_or((0, 1, 1), |x| {
+        (i64::from(x.year), i64::from(x.month), i64::from(x.day))
+    });
+    let (hour, minute, second, nanos) = d.time.map_or((0, 0, 0, 0), |t| {
+        (
+            i64::from(t.hour),
+            i64::from(t.minute),
+            i64::from(t.second.unwrap_or(0)),
+            i128::from(t.nanosecond.unwrap_or(0)),
+        )
+    });
+    let offset = match d.offset {
+        Some(toml::value::Offset::Custom { minutes }) => i64::from(minutes) * 60,
+        _ => 0,
+    };
+    let clock = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    let instant = i128::from(clock - offset) * 1_000_000_000 + nanos;
+    // Local kinds get BurntSushi's named zones at the local offset (UTC).
+    let local = match (d.date, d.time) {
+        (Some(_), Some(_)) => "datetime-local",
+        (Some(_), None) => "date-local",
+        _ => "time-local",
+    };
+    let zone = match d.offset {
+        None => Zone {
+            offset: 0,
+            name: local.into(),
+        },
+        Some(_) if offset == 0 => Zone::utc(),
+        Some(_) => Zone {
+            offset,
+            name: String::new(),
+        },
+    };
+    time_value_in(instant, &zone)
+}
+
+fn from_toml_value(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(t) => s(t.as_str()),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => datetime(d),
+        toml::Value::Array(a) => Value::List(a.iter().map(from_toml_value).collect()),
+        toml::Value::Table(t) => Value::Map(std::sync::Arc::new(
+            t.iter()
+                .map(|(k, x)| (k.as_str().into(), from_toml_value(x)))
+                .collect(),
+        )),
+    }
+}
+
+/// Helm's `fromToml`: a document's table, or `Error` holding the parse error
+/// (the toml crate's wording, not BurntSushi's).
+pub fn from_toml(text: &str) -> Value {
+    match text.parse::<toml::Table>() {
+        Ok(t) => from_toml_value(&toml::Value::Table(t)),
+        Err(e) => {
+            let mut t = Table::new();
+            t.insert("Error".into(), s(e.to_string().trim_end()));
+            Value::Map(std::sync::Arc::new(t))
+        }
+    }
+}
+
 pub fn register(r: &mut Reg) {
+    r.f("fromToml", |a| Ok(from_toml(&super::sarg(a, 0))));
     // Helm returns the encoder's error text as the result; only the panic
     // on nil fails the render.
     r.f("toToml", |a| match arg(a, 0) {
