@@ -18,6 +18,7 @@ mod math;
 mod pki;
 mod random;
 pub mod semver;
+mod sprig_extras;
 mod strings;
 mod toml;
 mod url;
@@ -177,5 +178,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     pki::register(&mut r);
     toml::register(&mut r);
     helm::register(&mut r, shared);
+    sprig_extras::register(&mut r);
+    sprig_extras::aliases(&mut m);
     m
 }
