@@ -139,6 +139,8 @@ pub fn to_json(v: &Value) -> Result<serde_json::Value, String> {
         Value::Map(_) if let Some(t) = crate::funcs::dates::rfc3339(v) => {
             serde_json::Value::String(t)
         }
+        // A time.Duration is an int64 to encoding/json.
+        Value::Map(_) if let Some(n) = crate::funcs::durations::nanos(v) => n.into(),
         Value::Map(m) => serde_json::Value::Object(
             m.iter()
                 .filter(|(k, _)| &***k != gofmt::STRING_KEY)

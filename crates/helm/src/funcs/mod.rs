@@ -10,6 +10,7 @@ use crate::gofmt;
 mod aes_cbc;
 pub(crate) mod dates;
 mod dicts;
+pub(crate) mod durations;
 mod encoding;
 mod helm;
 mod lists;
@@ -104,6 +105,9 @@ pub fn kind_of(v: &Value) -> &'static str {
     if dates::time_nanos(v).is_some() || pki::is_certificate(v) {
         return "struct";
     }
+    if durations::nanos(v).is_some() {
+        return "int64";
+    }
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
@@ -125,6 +129,9 @@ pub fn type_of(v: &Value) -> &'static str {
     }
     if pki::is_certificate(v) {
         return "sprig.certificate";
+    }
+    if durations::nanos(v).is_some() {
+        return "time.Duration";
     }
     match v {
         Value::Nil => "<nil>",
@@ -179,6 +186,7 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     toml::register(&mut r);
     helm::register(&mut r, shared);
     sprig_extras::register(&mut r);
+    durations::register(&mut r);
     sprig_extras::aliases(&mut m);
     m
 }
