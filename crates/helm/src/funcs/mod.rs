@@ -21,6 +21,7 @@ mod random;
 pub mod semver;
 mod sprig_extras;
 mod strings;
+mod time_parse;
 mod toml;
 mod url;
 

@@ -266,7 +266,8 @@ pub fn to_toml(v: &Value) -> Result<String, String> {
 /// offset, local ones in zones named for their kind (a bare time falls on
 /// 0000-01-01).
 fn datetime(d: &toml::value::Datetime) -> Value {
-    use super::dates::{Zone, days_from_civil, time_value_in};
+    use super::dates::{Zone, time_value_in};
+    use super::time_parse::days_from_civil;
     let (year, month, day) = d.date.map_or((0, 1, 1), |x| {
         (i64::from(x.year), i64::from(x.month), i64::from(x.day))
     });
