@@ -1,6 +1,6 @@
-//! Sprig's date functions, in UTC: `now`, `date`, `dateInZone` and `htmlDate`
-//! (UTC zone only), `unixEpoch`, `duration`, `toDate` (parsing in
-//! `time_parse`). A time is a map that prints like
+//! Sprig's date functions, in UTC (the local zone) unless a zone is named:
+//! `now`, `date`, `dateInZone`, `htmlDate`, `unixEpoch`, `duration`, `toDate`
+//! (parsing in `time_parse`, zones by name in `zones`). A time is a map that prints like
 //! Go's `time.Time` and carries its Unix nanoseconds.
 
 use std::sync::Arc;
@@ -273,16 +273,6 @@ fn nanos_of(v: &Value) -> i128 {
     }
 }
 
-fn utc_only(zone: &str) -> Result<(), gotmpl::TemplateError> {
-    if matches!(zone, "UTC" | "" | "Etc/UTC") {
-        Ok(())
-    } else {
-        Err(err(format!(
-            "time zone {zone:?} is not supported by skiff yet (only UTC)"
-        )))
-    }
-}
-
 /// Go's `time.Duration.String()` for whole seconds.
 fn duration(secs: i64) -> String {
     if secs == 0 {
@@ -518,15 +508,17 @@ pub fn register(r: &mut Reg) {
     });
     r.f("date", |a| Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1))))));
     r.f("dateInZone", |a| {
-        utc_only(&sarg(a, 2))?;
-        Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1)))))
+        let nanos = nanos_of(&arg(a, 1));
+        let zone = super::zones::at(&sarg(a, 2), nanos);
+        Ok(s(format_in(&sarg(a, 0), nanos, &zone)))
     });
     r.f("htmlDate", |a| {
         Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
     });
     r.f("htmlDateInZone", |a| {
-        utc_only(&sarg(a, 1))?;
-        Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
+        let nanos = nanos_of(&arg(a, 0));
+        let zone = super::zones::at(&sarg(a, 1), nanos);
+        Ok(s(format_in("2006-01-02", nanos, &zone)))
     });
     r.f("unixEpoch", |a| {
         Ok(s(

@@ -24,6 +24,7 @@ mod strings;
 mod time_parse;
 mod toml;
 mod url;
+mod zones;
 
 pub type R = Result<Value, TemplateError>;
 
