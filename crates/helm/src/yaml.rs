@@ -135,6 +135,12 @@ pub fn to_json(v: &Value) -> Result<serde_json::Value, String> {
         Value::List(l) => {
             serde_json::Value::Array(l.iter().map(to_json).collect::<Result<_, _>>()?)
         }
+        // Go's time.Time marshals itself as an RFC 3339 string.
+        Value::Map(_) if let Some(t) = crate::funcs::dates::rfc3339(v) => {
+            serde_json::Value::String(t)
+        }
+        // A time.Duration is an int64 to encoding/json.
+        Value::Map(_) if let Some(n) = crate::funcs::durations::nanos(v) => n.into(),
         Value::Map(m) => serde_json::Value::Object(
             m.iter()
                 .filter(|(k, _)| &***k != gofmt::STRING_KEY)

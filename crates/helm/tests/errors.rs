@@ -44,6 +44,15 @@ fn helm_error(chart: &Path) -> String {
         .to_string()
 }
 
+fn helm_full_error(chart: &Path) -> String {
+    let out = Command::new(skiff_testbed::bin("helm"))
+        .args(["template", &chart.to_string_lossy()])
+        .output()
+        .expect("run helm");
+    assert!(!out.status.success(), "helm rendered {}", chart.display());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn skiff_error(chart: &Path) -> String {
     let loaded = skiff_helm::load(chart).expect("load");
     let caps = skiff_helm::Capabilities {
@@ -215,5 +224,81 @@ fn schema_violations_are_reported_like_helm() {
             Err(e) => e.to_string().trim_end().to_string(),
         };
         assert_eq!(skiff, helm, "{name}");
+    }
+}
+
+/// Errors from Sprig functions carry Go's message (the surrounding trace is
+/// gotmpl's): helm's text after `error calling NAME: ` ends skiff's error.
+#[test]
+fn function_errors_carry_gos_messages() {
+    let cases = [
+        (
+            "mustdate",
+            "a: {{ mustToDate \"2006-01-02\" \"2024-13-01\" }}\n",
+        ),
+        (
+            "mustdatetext",
+            "a: {{ mustToDate \"2006-01-02\" \"not a date\" }}\n",
+        ),
+        (
+            "ipliteral",
+            "a: {{ urlParse \"postgres://[::1]:5432,[::2]/db\" }}\n",
+        ),
+        ("ipv4literal", "a: {{ urlParse \"http://[10.0.0.1]/\" }}\n"),
+        ("tomlnil", "a: {{ toToml nil }}\n"),
+        ("cakey", "a: {{ genCAWithKey \"x\" 1 \"junk\" }}\n"),
+        (
+            "cadsa",
+            "a: {{ genCAWithKey \"x\" 1 (genPrivateKey \"dsa\") }}\n",
+        ),
+        (
+            "cadict",
+            "a: {{ genSignedCert \"x\" nil nil 1 (dict \"Cert\" \"c\" \"Key\" \"k\") }}\n",
+        ),
+        (
+            "cabadcert",
+            "a: {{ genSignedCert \"x\" nil nil 1 (buildCustomCert \"bm90IGEgY2VydA==\" \"eA==\") }}\n",
+        ),
+        (
+            "badip",
+            "a: {{ genSelfSignedCert \"x\" (list \"10.0.0.300\") nil 1 }}\n",
+        ),
+        (
+            "ipnotstring",
+            "a: {{ genSelfSignedCert \"x\" (list 1) nil 1 }}\n",
+        ),
+        (
+            "dsapkcs8",
+            "a: {{ buildCustomCert (b64enc .Values.caCert) (b64enc .Values.dsaPkcs8) }}\n",
+        ),
+        (
+            "keywrongpem",
+            "a: {{ genCAWithKey \"x\" 1 (genCA \"y\" 1).Cert }}\n",
+        ),
+    ];
+    // Fixed keys and a CA certificate.
+    let keys = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions-pki-keys/values.yaml"),
+    )
+    .expect("fixture keys");
+    for (name, template) in cases {
+        let c = chart(
+            name,
+            &[("templates/a.yaml", template), ("values.yaml", &keys)],
+        );
+        let helm = helm_full_error(&c);
+        // `error calling NAME: message`, or Go's argument check on a line of
+        // its own under `executing ... at <...>:`.
+        let go_message = match helm.split_once("error calling ") {
+            Some((_, rest)) => rest.split_once(": ").map(|(_, m)| m),
+            None => helm.lines().nth(2).map(str::trim),
+        }
+        .map(|m| m.lines().next().unwrap_or_default().trim_end())
+        .unwrap_or_else(|| panic!("no Go message in helm's error for {name}: {helm}"));
+        let skiff = skiff_error(&c);
+        assert!(
+            skiff.ends_with(go_message),
+            "{name}:\n  helm:  {helm}\n  skiff: {skiff}"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Sprig's date functions, in UTC: `now`, `date`, `dateInZone` and `htmlDate`
-//! (UTC zone only), `unixEpoch`, `duration`. A time is a map that prints like
+//! Sprig's date functions, in UTC (the local zone) unless a zone is named:
+//! `now`, `date`, `dateInZone`, `htmlDate`, `unixEpoch`, `duration`, `toDate`
+//! (parsing in `time_parse`, zones by name in `zones`). A time is a map that prints like
 //! Go's `time.Time` and carries its Unix nanoseconds.
 
 use std::sync::Arc;
@@ -9,8 +10,12 @@ use crate::coalesce::Table;
 use gotmpl::Value;
 
 const NANOS: &str = "\u{0}unixnanos";
+const OFFSET: &str = "\u{0}zoneoffset";
+const ZONE: &str = "\u{0}zonename";
+/// Go's zero `time.Time`, 0001-01-01 00:00:00 UTC, in Unix nanoseconds.
+const ZERO_TIME: i128 = -62_135_596_800 * 1_000_000_000;
 
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -24,7 +29,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] = [
+pub(super) const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -77,9 +82,60 @@ fn civil(unix_nanos: i128) -> Civil {
     }
 }
 
+/// A time's location: UTC, or a fixed offset (seconds east) with an optional
+/// name, as `time.Parse` makes them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Zone {
+    pub offset: i64,
+    pub name: String,
+}
+
+impl Zone {
+    pub fn utc() -> Zone {
+        Zone {
+            offset: 0,
+            name: "UTC".into(),
+        }
+    }
+}
+
+/// A numeric zone offset as Go prints it: sign, hours, then minutes and
+/// seconds as the layout asks (`colon` between them).
+fn offset_text(offset: i64, minutes: bool, seconds: bool, colon: bool) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let a = offset.unsigned_abs();
+    let sep = if colon { ":" } else { "" };
+    let mut out = format!("{sign}{:02}", a / 3600);
+    if minutes {
+        out.push_str(&format!("{sep}{:02}", a / 60 % 60));
+    }
+    if seconds {
+        out.push_str(&format!("{sep}{:02}", a % 60));
+    }
+    out
+}
+
 /// Go's reference-time layout (`2006-01-02T15:04:05Z07:00`), in UTC.
 pub fn format(layout: &str, unix_nanos: i128) -> String {
-    let t = civil(unix_nanos);
+    format_in(layout, unix_nanos, &Zone::utc())
+}
+
+/// Go's reference-time layout in a given zone.
+pub fn format_in(layout: &str, unix_nanos: i128, zone: &Zone) -> String {
+    let t = civil(unix_nanos + zone.offset as i128 * 1_000_000_000);
+    let off = zone.offset;
+    let iso = |minutes, seconds, colon| {
+        if off == 0 {
+            "Z".to_string()
+        } else {
+            offset_text(off, minutes, seconds, colon)
+        }
+    };
+    let zone_name = if zone.name.is_empty() {
+        offset_text(off, true, false, false)
+    } else {
+        zone.name.clone()
+    };
     let mut out = String::new();
     let mut rest = layout;
     let h12 = if t.hour.is_multiple_of(12) {
@@ -92,13 +148,19 @@ pub fn format(layout: &str, unix_nanos: i128) -> String {
             ("January", MONTHS[(t.month - 1) as usize].to_string()),
             ("Monday", DAYS[t.weekday].to_string()),
             ("2006", format!("{:04}", t.year)),
-            ("Z07:00", "Z".into()),
-            ("-07:00", "+00:00".into()),
-            ("Z0700", "Z".into()),
-            ("-0700", "+0000".into()),
+            ("Z070000", iso(true, true, false)),
+            ("Z07:00:00", iso(true, true, true)),
+            ("Z0700", iso(true, false, false)),
+            ("Z07:00", iso(true, false, true)),
+            ("Z07", iso(false, false, false)),
+            ("-070000", offset_text(off, true, true, false)),
+            ("-07:00:00", offset_text(off, true, true, true)),
+            ("-0700", offset_text(off, true, false, false)),
+            ("-07:00", offset_text(off, true, false, true)),
+            ("-07", offset_text(off, false, false, false)),
             ("Jan", MONTHS[(t.month - 1) as usize][..3].to_string()),
             ("Mon", DAYS[t.weekday][..3].to_string()),
-            ("MST", "UTC".into()),
+            ("MST", zone_name.clone()),
             ("002", format!("{:03}", t.yday)),
             ("01", format!("{:02}", t.month)),
             ("02", format!("{:02}", t.day)),
@@ -149,36 +211,65 @@ pub fn format(layout: &str, unix_nanos: i128) -> String {
 }
 
 fn time_value(unix_nanos: i128) -> Value {
+    time_value_in(unix_nanos, &Zone::utc())
+}
+
+/// A `time.Time`: prints as Go's `Time.String()` in its zone; carries its
+/// instant as Unix nanoseconds (in text: the zero time is below `i64::MIN`).
+pub fn time_value_in(unix_nanos: i128, zone: &Zone) -> Value {
     let mut t = Table::new();
     t.insert(
         crate::gofmt::STRING_KEY.into(),
-        s(format(
+        s(format_in(
             "2006-01-02 15:04:05.999999999 -0700 MST",
             unix_nanos,
+            zone,
         )),
     );
-    t.insert(
-        NANOS.into(),
-        Value::Int(unix_nanos.clamp(i64::MIN as i128, i64::MAX as i128) as i64),
-    );
+    t.insert(NANOS.into(), s(unix_nanos.to_string()));
+    if zone != &Zone::utc() {
+        t.insert(OFFSET.into(), Value::Int(zone.offset));
+        t.insert(ZONE.into(), s(zone.name.as_str()));
+    }
     Value::Map(Arc::new(t))
+}
+
+/// The instant of a time value (`now`, `toDate`, ...), if `v` is one.
+pub fn time_nanos(v: &Value) -> Option<i128> {
+    let Value::Map(m) = v else { return None };
+    match m.get(NANOS)? {
+        Value::String(t) => t.parse().ok(),
+        other => Some(to_i64(other) as i128),
+    }
+}
+
+/// The zone a time value prints in (UTC unless `toDate` read an offset).
+pub fn time_zone(v: &Value) -> Zone {
+    match v {
+        Value::Map(m) if m.contains_key(OFFSET) => Zone {
+            offset: m.get(OFFSET).map(to_i64).unwrap_or(0),
+            name: m.get(ZONE).map(super::strval).unwrap_or_default(),
+        },
+        _ => Zone::utc(),
+    }
+}
+
+/// A time value as Go's `MarshalJSON`/`MarshalText` write it (RFC 3339 with
+/// nanoseconds, in its zone); `None` for anything else.
+pub fn rfc3339(v: &Value) -> Option<String> {
+    let nanos = time_nanos(v)?;
+    Some(format_in(
+        "2006-01-02T15:04:05.999999999Z07:00",
+        nanos,
+        &time_zone(v),
+    ))
 }
 
 /// Unix nanoseconds of a time argument: a time from `now`, or Unix seconds.
 fn nanos_of(v: &Value) -> i128 {
     match v {
-        Value::Map(m) => m.get(NANOS).map(to_i64).unwrap_or(0) as i128,
+        Value::Map(_) => time_nanos(v).unwrap_or(0),
         other => to_i64(other) as i128 * 1_000_000_000,
-    }
-}
-
-fn utc_only(zone: &str) -> Result<(), gotmpl::TemplateError> {
-    if matches!(zone, "UTC" | "" | "Etc/UTC") {
-        Ok(())
-    } else {
-        Err(err(format!(
-            "time zone {zone:?} is not supported by skiff yet (only UTC)"
-        )))
     }
 }
 
@@ -344,7 +435,7 @@ fn duration_round(d: i64) -> String {
 /// The Unix nanoseconds of a `time.Time` argument (Go refuses anything else).
 fn time_arg(v: &Value) -> Result<i128, gotmpl::TemplateError> {
     match v {
-        Value::Map(m) if m.contains_key(NANOS) => Ok(m.get(NANOS).map(to_i64).unwrap_or(0) as i128),
+        Value::Map(m) if m.contains_key(NANOS) => Ok(time_nanos(v).unwrap_or(0)),
         _ => Err(err(format!(
             "wrong type for value; expected time.Time; got {}",
             super::type_of(v)
@@ -368,6 +459,19 @@ fn now_nanos() -> i128 {
 
 pub fn register(r: &mut Reg) {
     r.f("now", |_| Ok(time_value(now_nanos())));
+    // Sprig parses in the local zone; skiff's local zone is UTC.
+    r.f("toDate", |a| {
+        Ok(
+            match super::time_parse::parse_time(&sarg(a, 0), &sarg(a, 1)) {
+                Ok((nanos, zone)) => time_value_in(nanos, &zone),
+                Err(_) => time_value(ZERO_TIME),
+            },
+        )
+    });
+    r.f("mustToDate", |a| {
+        let (nanos, zone) = super::time_parse::parse_time(&sarg(a, 0), &sarg(a, 1)).map_err(err)?;
+        Ok(time_value_in(nanos, &zone))
+    });
     r.f("dateModify", |a| {
         let t = time_arg(&arg(a, 1))?;
         Ok(time_value(match go_duration(&sarg(a, 0)) {
@@ -383,7 +487,7 @@ pub fn register(r: &mut Reg) {
     // Sprig: a time, or Unix seconds as a Go int; anything else is "now".
     r.f("ago", |a| {
         let then = match arg(a, 0) {
-            Value::Map(m) if m.contains_key(NANOS) => m.get(NANOS).map(to_i64).unwrap_or(0) as i128,
+            ref t @ Value::Map(ref m) if m.contains_key(NANOS) => time_nanos(t).unwrap_or(0),
             Value::Int(i) => i as i128 * 1_000_000_000,
             _ => now_nanos(),
         };
@@ -394,8 +498,8 @@ pub fn register(r: &mut Reg) {
     r.f("durationRound", |a| {
         let d = match arg(a, 0) {
             Value::String(t) => parse_go_duration(&t).unwrap_or(0),
-            Value::Map(m) if m.contains_key(NANOS) => {
-                let then = m.get(NANOS).map(to_i64).unwrap_or(0) as i128;
+            ref t @ Value::Map(ref m) if m.contains_key(NANOS) => {
+                let then = time_nanos(t).unwrap_or(0);
                 (now_nanos() - then).clamp(i64::MIN as i128, i64::MAX as i128) as i64
             }
             _ => 0,
@@ -404,15 +508,17 @@ pub fn register(r: &mut Reg) {
     });
     r.f("date", |a| Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1))))));
     r.f("dateInZone", |a| {
-        utc_only(&sarg(a, 2))?;
-        Ok(s(format(&sarg(a, 0), nanos_of(&arg(a, 1)))))
+        let nanos = nanos_of(&arg(a, 1));
+        let zone = super::zones::at(&sarg(a, 2), nanos);
+        Ok(s(format_in(&sarg(a, 0), nanos, &zone)))
     });
     r.f("htmlDate", |a| {
         Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
     });
     r.f("htmlDateInZone", |a| {
-        utc_only(&sarg(a, 1))?;
-        Ok(s(format("2006-01-02", nanos_of(&arg(a, 0)))))
+        let nanos = nanos_of(&arg(a, 0));
+        let zone = super::zones::at(&sarg(a, 1), nanos);
+        Ok(s(format_in("2006-01-02", nanos, &zone)))
     });
     r.f("unixEpoch", |a| {
         Ok(s(

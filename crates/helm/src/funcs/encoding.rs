@@ -49,6 +49,16 @@ fn write_json(
             }
         }
     };
+    // Go's time.Time marshals itself as an RFC 3339 string.
+    if let Some(t) = super::dates::rfc3339(v) {
+        json_string(out, &t, html);
+        return Ok(());
+    }
+    // A time.Duration is an int64 to encoding/json.
+    if let Some(n) = super::durations::nanos(v) {
+        out.push_str(&n.to_string());
+        return Ok(());
+    }
     match v {
         Value::Nil | Value::Function(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -131,30 +131,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     // `helm template` has no cluster: lookups find nothing.
     r.f("lookup", |_| Ok(Value::Map(Arc::new(Default::default()))));
     r.f("getHostByName", |_| Ok(s("")));
-    // Functions skiff does not implement yet: a clear refusal rather than a
-    // silent wrong answer.
-    for name in [
-        "genCA",
-        "genCAWithKey",
-        "genSignedCert",
-        "genSignedCertWithKey",
-        "genSelfSignedCert",
-        "genSelfSignedCertWithKey",
-        "genPrivateKey",
-        "buildCustomCert",
-        "derivePassword",
-        "encryptAES",
-        "decryptAES",
-        "toToml",
-        "toDate",
-        "mustToDate",
-    ] {
-        r.f(name, move |_| {
-            Err(err(format!(
-                "function {name:?} is not supported by skiff yet"
-            )))
-        });
-    }
     r.f("__asConfig", |a| Ok(s(crate::files::as_config(&arg(a, 0)))));
     r.f("__asSecrets", |a| {
         Ok(s(crate::files::as_secrets(&arg(a, 0))))

@@ -7,16 +7,24 @@ use gotmpl::{FuncMap, TemplateError, Value};
 use crate::engine::Shared;
 use crate::gofmt;
 
-mod dates;
+mod aes_cbc;
+pub(crate) mod dates;
 mod dicts;
+pub(crate) mod durations;
 mod encoding;
 mod helm;
 mod lists;
+mod master_password;
 mod math;
+mod pki;
 mod random;
 pub mod semver;
+mod sprig_extras;
 mod strings;
+mod time_parse;
+mod toml;
 mod url;
+mod zones;
 
 pub type R = Result<Value, TemplateError>;
 
@@ -96,6 +104,12 @@ pub fn list_of(v: &Value) -> Result<Vec<Value>, TemplateError> {
 
 /// Go's reflect kind names, as `kindOf` reports them.
 pub fn kind_of(v: &Value) -> &'static str {
+    if dates::time_nanos(v).is_some() || pki::is_certificate(v) {
+        return "struct";
+    }
+    if durations::nanos(v).is_some() {
+        return "int64";
+    }
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
@@ -112,6 +126,15 @@ pub fn kind_of(v: &Value) -> &'static str {
 }
 
 pub fn type_of(v: &Value) -> &'static str {
+    if dates::time_nanos(v).is_some() {
+        return "time.Time";
+    }
+    if pki::is_certificate(v) {
+        return "sprig.certificate";
+    }
+    if durations::nanos(v).is_some() {
+        return "time.Duration";
+    }
     match v {
         Value::Nil => "<nil>",
         Value::Bool(_) => "bool",
@@ -159,6 +182,13 @@ pub fn all(shared: &Arc<Shared>) -> FuncMap {
     random::register(&mut r);
     encoding::register(&mut r, shared);
     semver::register(&mut r);
+    aes_cbc::register(&mut r);
+    master_password::register(&mut r);
+    pki::register(&mut r);
+    toml::register(&mut r);
     helm::register(&mut r, shared);
+    sprig_extras::register(&mut r);
+    durations::register(&mut r);
+    sprig_extras::aliases(&mut m);
     m
 }

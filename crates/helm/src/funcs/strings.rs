@@ -537,6 +537,20 @@ fn go_printf(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
             {
                 *a = s(gofmt::sprint(a));
             }
+            // Go values with a String method (times, durations) format
+            // through it for %s and %q; a duration is an integer to %d.
+            if let Some(a) = rest.get_mut(argi) {
+                let stringer = super::dates::time_nanos(a).is_some()
+                    || super::durations::nanos(a).is_some()
+                    || super::pki::is_certificate(a);
+                if stringer && matches!(verb, 's' | 'q') {
+                    *a = s(gofmt::sprint(a));
+                } else if verb == 'd'
+                    && let Some(n) = super::durations::nanos(a)
+                {
+                    *a = Value::Int(n);
+                }
+            }
             argi += 1;
             i += 1;
         }

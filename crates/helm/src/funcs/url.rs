@@ -1,5 +1,5 @@
 //! Sprig's `urlParse` and `urlJoin`, following Go's `net/url` (`url.Parse`
-//! and `URL.String`). Bracketed IPv6 hosts are refused for now.
+//! and `URL.String`), bracketed IPv6 hosts (with zones) included.
 
 use std::sync::Arc;
 
@@ -12,6 +12,9 @@ use crate::coalesce::Table;
 enum Mode {
     Path,
     Host,
+    /// An IPv6 zone (`%25eth0`): host rules, but any escape of a byte the
+    /// host allows.
+    Zone,
     UserPassword,
     Fragment,
 }
@@ -20,7 +23,7 @@ fn should_escape(c: u8, mode: Mode) -> bool {
     if c.is_ascii_alphanumeric() {
         return false;
     }
-    if mode == Mode::Host && b"!$&'()*+,;=:[]<>\"".contains(&c) {
+    if matches!(mode, Mode::Host | Mode::Zone) && b"!$&'()*+,;=:[]<>\"".contains(&c) {
         return false;
     }
     match c {
@@ -29,7 +32,7 @@ fn should_escape(c: u8, mode: Mode) -> bool {
             Mode::Path => c == b'?',
             Mode::UserPassword => matches!(c, b'@' | b'/' | b'?' | b':'),
             Mode::Fragment => false,
-            Mode::Host => true,
+            Mode::Host | Mode::Zone => true,
         },
         b'!' | b'(' | b')' | b'*' if mode == Mode::Fragment => false,
         _ => true,
@@ -60,8 +63,17 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
                 b.get(i + 2).and_then(|c| hex(*c)),
             ) {
                 (Some(h), Some(l)) => {
-                    if mode == Mode::Host && h < 8 && &text[i..i + 3] != "%25" {
-                        return Err(format!("invalid URL escape {:?}", &text[i..i + 3]));
+                    let escape = &text[i..i + 3];
+                    if mode == Mode::Host && h < 8 && escape != "%25" {
+                        return Err(format!("invalid URL escape {escape:?}"));
+                    }
+                    let v = (h * 16 + l) as u8;
+                    if mode == Mode::Zone
+                        && escape != "%25"
+                        && v != b' '
+                        && should_escape(v, Mode::Host)
+                    {
+                        return Err(format!("invalid URL escape {escape:?}"));
                     }
                     out.push((h * 16 + l) as u8);
                     i += 3;
@@ -73,7 +85,7 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
                 }
             }
         } else {
-            if mode == Mode::Host && b[i] < 0x80 && should_escape(b[i], mode) {
+            if matches!(mode, Mode::Host | Mode::Zone) && b[i] < 0x80 && should_escape(b[i], mode) {
                 let bad = (b[i] as char).to_string();
                 return Err(format!("invalid character {bad:?} in host name"));
             }
@@ -135,8 +147,10 @@ fn get_scheme(raw: &str) -> Result<(&str, &str), String> {
 }
 
 fn parse_host(scheme: &str, host: &str) -> Result<String, String> {
-    if host.contains('[') {
-        return Err("bracketed (IPv6) hosts are not supported by skiff yet".into());
+    match host.rfind('[') {
+        Some(0) => return parse_ip_literal(host),
+        Some(_) => return Err("invalid IP-literal".into()),
+        None => {}
     }
     if let Some(first) = host.find(':') {
         let last = host.rfind(':').unwrap_or(first);
@@ -151,6 +165,41 @@ fn parse_host(scheme: &str, host: &str) -> Result<String, String> {
         }
     }
     unescape(host, Mode::Host)
+}
+
+/// A bracketed IPv6 literal with an optional `%25zone` and port, which must
+/// hold an IPv6 address (Go's `netip.ParseAddr`; IPv4 is refused).
+fn parse_ip_literal(host: &str) -> Result<String, String> {
+    let close = host.rfind(']').ok_or("missing ']' in host")?;
+    let colon_port = &host[close + 1..];
+    if !valid_optional_port(colon_port) {
+        return Err(format!("invalid port {colon_port:?} after host"));
+    }
+    let colon_port = unescape(colon_port, Mode::Host)?;
+    let inner = &host[1..close];
+    let unescaped = match inner.find("%25") {
+        Some(z) => unescape(&inner[..z], Mode::Host)? + &unescape(&inner[z..], Mode::Zone)?,
+        None => unescape(inner, Mode::Host)?,
+    };
+    let (addr, zone) = match unescaped.split_once('%') {
+        Some((a, z)) => (a, Some(z)),
+        None => (unescaped.as_str(), None),
+    };
+    let quoted = crate::gofmt::quote(&unescaped);
+    if addr.parse::<std::net::Ipv4Addr>().is_ok() && zone.is_none() {
+        return Err("invalid IP-literal".into());
+    }
+    if addr.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(format!(
+            "invalid host: ParseAddr({quoted}): unable to parse IP"
+        ));
+    }
+    if zone == Some("") {
+        return Err(format!(
+            "invalid host: ParseAddr({quoted}): zone must be a non-empty string"
+        ));
+    }
+    Ok(format!("[{unescaped}]{colon_port}"))
 }
 
 fn valid_userinfo(s: &str) -> bool {
@@ -365,6 +414,26 @@ mod tests {
                 .contains("invalid port \":x\" after host")
         );
         assert!(parse("a:b/c").is_ok());
+        let u = parse("http://[::1]:8080/x").unwrap();
+        assert_eq!((u.host.as_str(), hostname(&u.host)), ("[::1]:8080", "::1"));
+        let u = parse("http://[fe80::1%25en0]/").unwrap();
+        assert_eq!(u.host, "[fe80::1%en0]");
+        assert_eq!(to_string(&u), "http://[fe80::1%25en0]/");
+        assert!(
+            parse("http://[1.2.3.4]/")
+                .unwrap_err()
+                .contains("invalid IP-literal")
+        );
+        assert!(
+            parse("http://[::1/")
+                .unwrap_err()
+                .contains("missing ']' in host")
+        );
+        assert!(
+            parse("http://a[::1]/")
+                .unwrap_err()
+                .contains("invalid IP-literal")
+        );
         assert!(parse("1a:b").unwrap_err().contains("first path segment"));
         assert!(
             parse("%zz")
