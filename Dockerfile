@@ -11,7 +11,7 @@ WORKDIR /src
 # pkg-config); link it statically so the binary needs only glibc and libgcc_s,
 # which the cc image has.
 ENV LIBZ_SYS_STATIC=1
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY crates ./crates
 COPY config ./config
