@@ -2,7 +2,8 @@
 //! is down, so each sync fails with a network error; the agent retries on
 //! the Application's schedule (2s, x2, at most 8s, with jitter), records
 //! `retryCount` and `nextRetryAt`, and succeeds once the server is up. A
-//! broken manifest is not retried, and says so.
+//! trigger annotation does not wait for a pending retry. A broken manifest
+//! is not retried, and says so.
 
 use std::time::Duration;
 
@@ -16,8 +17,19 @@ use crate::agent::{eventually, start_agent};
 use crate::fleet::{GitRepo, git_http_server_on, install_crds, scratch};
 
 fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str) -> String {
+    app_yaml_with_backoff(name, namespace, repo, path, "2s", "8s")
+}
+
+fn app_yaml_with_backoff(
+    name: &str,
+    namespace: &str,
+    repo: &str,
+    path: &str,
+    first: &str,
+    max: &str,
+) -> String {
     format!(
-        "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {repo}\n    targetRevision: main\n    path: {path}\n  destination:\n    namespace: {namespace}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n    retry:\n      limit: 10\n      backoff:\n        duration: 2s\n        factor: 2\n        maxDuration: 8s\n"
+        "apiVersion: skiff.dev/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  source:\n    repoURL: {repo}\n    targetRevision: main\n    path: {path}\n  destination:\n    namespace: {namespace}\n  interval: 2s\n  syncPolicy:\n    automated:\n      prune: true\n    retry:\n      limit: 10\n      backoff:\n        duration: {first}\n        factor: 2\n        maxDuration: {max}\n"
     )
 }
 
@@ -72,6 +84,10 @@ async fn failed_syncs_retry_with_backoff_until_git_is_back_and_permanent_errors_
             "broken/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n",
         )
+        .write(
+            "clusters/dev/patient.yaml",
+            &app_yaml_with_backoff("patient", &ns.name, &url, "app", "60s", "5m"),
+        )
         .commit("fleet");
     let _agent = start_agent(&ns, &fleet, &root.join("cache"));
     let apps: Api<Application> = Api::namespaced(ns.client.clone(), &ns.name);
@@ -116,6 +132,45 @@ async fn failed_syncs_retry_with_backoff_until_git_is_back_and_permanent_errors_
         (7..=9).contains(&gaps[2]),
         "third delay capped at 8 s: {gaps:?}"
     );
+
+    // A trigger annotation does not wait for a pending retry: `patient`
+    // failed first with a minute to its retry; the request syncs now (and,
+    // failing again, starts a new chain of retries).
+    let pending = operation(&apps, "patient")
+        .await
+        .expect("patient was tried");
+    assert_eq!(pending.retry_count, Some(0), "{pending:?}");
+    assert!(gap(&pending) >= 59, "a minute's backoff: {pending:?}");
+    let asked = k8s_openapi::jiff::Timestamp::now();
+    apps.patch(
+        "patient",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(serde_json::json!({
+            "metadata": {"annotations": {"skiff.dev/requested-at": "now-please"}}
+        })),
+    )
+    .await
+    .expect("annotate");
+    let handled = eventually(
+        "the request handled at once",
+        Duration::from_secs(15),
+        || {
+            let apps = apps.clone();
+            async move {
+                let status = apps.get("patient").await.ok()?.status?;
+                (status.last_handled_request.as_deref() == Some("now-please"))
+                    .then_some(status.operation_state?)
+            }
+        },
+    )
+    .await;
+    let started = handled.started_at.as_ref().expect("startedAt").0;
+    assert!(
+        started.as_second() >= asked.as_second(),
+        "a new operation: {handled:?}"
+    );
+    assert_eq!(handled.retry_count, Some(0), "a new chain: {handled:?}");
+    assert!(gap(&handled) >= 59, "{handled:?}");
 
     // Git comes back: the next retry (or a poll that finds Git reachable
     // before it, which starts afresh) applies.
