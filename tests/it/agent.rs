@@ -315,6 +315,91 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
         }
     })
     .await;
+
+    // rollback, suspend and resume against the live agent, on an Application
+    // that is not itself in Git (the root app would put a Git-declared one back).
+    let solo_cm = |level: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: solo\ndata:\n  level: {level}\n"
+        )
+    };
+    repo.write("apps/solo/cm.yaml", &solo_cm("one"));
+    let first = repo.commit("solo one");
+    let solo: Application =
+        serde_saphyr::from_str(&app_yaml("solo", &ns.name, &repo.url(), "apps/solo", false))
+            .expect("app");
+    apps.patch("solo", &PatchParams::apply("tests"), &Patch::Apply(&solo))
+        .await
+        .expect("create solo");
+    eventually("solo one", Duration::from_secs(30), || {
+        let cms = cms.clone();
+        async move { (color(&cms, "solo").await.as_deref() == Some("one")).then_some(()) }
+    })
+    .await;
+    repo.write("apps/solo/cm.yaml", &solo_cm("two"));
+    repo.commit("solo two");
+    eventually("solo two", Duration::from_secs(30), || {
+        let cms = cms.clone();
+        async move { (color(&cms, "solo").await.as_deref() == Some("two")).then_some(()) }
+    })
+    .await;
+    let history = cli(&["history", "solo", "-o", "json"]);
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).expect("JSON");
+    let oldest = history
+        .as_array()
+        .and_then(|h| h.iter().find(|e| e["revision"] == first.as_str()))
+        .unwrap_or_else(|| panic!("the first sync in history: {history}"));
+    let id = oldest["id"].to_string();
+    let out = cli(&["rollback", "solo", &id, "--wait", "--timeout", "30s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        color(&cms, "solo").await.as_deref(),
+        Some("one"),
+        "rolled back"
+    );
+    let status = cli(&["status", "solo", "-o", "json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(
+        status["spec"]["syncPolicy"]["automated"],
+        serde_json::Value::Null,
+        "{status}"
+    );
+    assert_eq!(
+        status["status"]["sync"]["revision"],
+        first.as_str(),
+        "{status}"
+    );
+
+    // Suspended, a sync request waits (the CLI times out, exit 2); resumed, it runs.
+    assert!(cli(&["suspend", "solo"]).status.success());
+    let out = cli(&["sync", "solo", "--wait", "--timeout", "4s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a suspended app does not sync: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        color(&cms, "solo").await.as_deref(),
+        Some("one"),
+        "still one"
+    );
+    assert!(cli(&["resume", "solo"]).status.success());
+    eventually(
+        "the request runs once resumed",
+        Duration::from_secs(30),
+        || {
+            let cms = cms.clone();
+            async move { (color(&cms, "solo").await.as_deref() == Some("two")).then_some(()) }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
