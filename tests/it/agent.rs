@@ -16,7 +16,7 @@ use serde_json::json;
 use skiff::api::Application;
 use skiff_testbed::{ChildGuard, ControlPlane, TestNamespace};
 
-use crate::fleet::{GitRepo, install_crds, scratch};
+use crate::fleet::{GitRepo, eventually, install_crds, scratch};
 
 /// An Application manifest as it sits in the fleet repository.
 fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str, self_heal: bool) -> String {
@@ -98,22 +98,6 @@ pub(crate) fn start_agent(ns: &TestNamespace, repo: &GitRepo, cache: &Path) -> A
         .expect("start skiff agent");
     Agent {
         _child: ChildGuard::new(child),
-    }
-}
-
-/// Polls `check` every 100 ms until it gives a value or `limit` passes.
-pub(crate) async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -13,8 +13,8 @@ use kube::api::PostParams;
 use skiff::api::{Application, OperationState};
 use skiff_testbed::{ControlPlane, free_port};
 
-use crate::agent::{eventually, start_agent};
-use crate::fleet::{GitRepo, git_http_server_on, install_crds, scratch};
+use crate::agent::start_agent;
+use crate::fleet::{GitRepo, eventually, git_http_server_on, install_crds, scratch};
 
 fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str) -> String {
     app_yaml_with_backoff(name, namespace, repo, path, "2s", "8s")

@@ -13,8 +13,8 @@ use kube::api::{ListParams, Patch, PatchParams};
 use skiff::api::{AppProject, Application};
 use skiff_testbed::ControlPlane;
 
-use crate::agent::{eventually, start_agent};
-use crate::fleet::{GitRepo, install_crds, scratch};
+use crate::agent::start_agent;
+use crate::fleet::{GitRepo, eventually, install_crds, scratch};
 
 fn app_yaml(name: &str, namespace: &str, repo: &str) -> String {
     format!(

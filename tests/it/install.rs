@@ -32,8 +32,7 @@ use skiff::api::{Application, HealthStatusCode, SyncStatusCode};
 use skiff::controller::config::AgentConfig;
 use skiff_testbed::{ChildGuard, ControlPlane, TestNamespace};
 
-use crate::agent::eventually;
-use crate::fleet::{GitRepo, install_crds, scratch};
+use crate::fleet::{GitRepo, eventually, install_crds, scratch};
 
 /// Where install.yaml puts the agent.
 const NAMESPACE: &str = "skiff-system";
