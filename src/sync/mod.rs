@@ -100,7 +100,7 @@ pub struct SyncRequest {
 /// What automated sync needs to decide between applying and comparing.
 #[derive(Clone, Debug, Default)]
 pub struct AutoSync {
-    /// The revision the last sync applied (`status.sync.revision`).
+    /// The revision of the last sync operation (`status.history[0]`).
     pub last_revision: Option<String>,
     /// Correct drift even when the revision did not move.
     pub self_heal: bool,
@@ -368,10 +368,20 @@ impl Engine {
                 span.in_scope(|| {
                     warn!(step = refusal.step, error = %refusal.message, "sync.error");
                 });
+                // Automated, and Git has not moved since the last operation:
+                // the same source fails the same way, so this is a comparison
+                // error, not one more failed operation (Argo CD skips an
+                // automated sync of a revision whose last attempt failed).
+                let mode = match (&request.auto, &telemetry.revision) {
+                    (Some(auto), Some(fetched)) if auto.last_revision.as_ref() == Some(fetched) => {
+                        Mode::Compare
+                    }
+                    _ => request.mode,
+                };
                 Outcome {
                     phase: OperationPhase::Error,
                     message: format!("{}: {}", refusal.step, refusal.message),
-                    revision: None,
+                    revision: telemetry.revision.clone(),
                     resources: Vec::new(),
                     inventory: request.previous.clone(),
                     sync_status: SyncStatusCode::Unknown,
@@ -383,7 +393,7 @@ impl Engine {
                     started_at,
                     finished_at: started_at,
                     trigger: request.trigger,
-                    mode: request.mode,
+                    mode,
                     span: tracing::Span::none(),
                     trace_id: None,
                     telemetry: SyncTelemetry::default(),
@@ -391,7 +401,7 @@ impl Engine {
             }
         };
         outcome.trace_id = trace_id;
-        if let (None, Some(revision)) = (&outcome.revision, &telemetry.revision) {
+        if let Some(revision) = &telemetry.revision {
             // A sync refused after the fetch still names what it refused.
             span.record("revision", revision.as_str());
         }

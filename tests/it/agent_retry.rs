@@ -197,7 +197,8 @@ async fn failed_syncs_retry_with_backoff_until_git_is_back_and_permanent_errors_
         Some("yes")
     );
 
-    // A manifest that does not parse fails the same way every time: no retry.
+    // A manifest that does not parse fails the same way every time: no retry,
+    // and the polls since (every 2 s) compared instead of failing again.
     let broken = operation(&apps, "broken").await.expect("broken was tried");
     assert_eq!(broken.phase, "Error");
     assert!(broken.next_retry_at.is_none(), "{broken:?}");
@@ -207,5 +208,31 @@ async fn failed_syncs_retry_with_backoff_until_git_is_back_and_permanent_errors_
             .as_deref()
             .is_some_and(|m| m.contains("not retried: the error is permanent")),
         "{broken:?}"
+    );
+    let status = apps
+        .get("broken")
+        .await
+        .expect("broken")
+        .status
+        .expect("status");
+    assert_eq!(
+        status.history.len(),
+        1,
+        "one failed operation: {:?}",
+        status.history
+    );
+    assert_eq!(status.history[0].result.as_deref(), Some("Error"));
+    assert_eq!(
+        status.history[0].revision,
+        fleet.git(&["rev-parse", "HEAD"]),
+        "the failed operation names its revision"
+    );
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "ComparisonError"),
+        "{:?}",
+        status.conditions
     );
 }
