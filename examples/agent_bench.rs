@@ -27,6 +27,10 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client, CustomResourceExt};
 use skiff::api::{AppProject, Application, HealthStatusCode, SyncStatusCode};
 
+#[path = "support/git.rs"]
+mod git;
+use git::git;
+
 const NAMESPACE: &str = "skiff-system";
 
 #[derive(Debug, Parser)]
@@ -141,9 +145,10 @@ async fn main() -> Result<(), String> {
                     .await
                     .map_err(|e| e.to_string())?;
                 let op = app.status.and_then(|s| s.operation_state);
-                if op.is_some_and(|op| op.phase == "Running" || op.finished_at.is_some())
-                    && started_after(&apps, i, asked).await
-                {
+                if op.is_some_and(|op| {
+                    (op.phase == "Running" || op.finished_at.is_some())
+                        && started_after(op.started_at.as_ref(), asked)
+                }) {
                     start = Some(asked.elapsed());
                 }
             }
@@ -233,17 +238,13 @@ fn synced_and_healthy(app: &Application) -> bool {
     })
 }
 
-/// Whether app-`i`'s current operation began after `asked` (and is not an
-/// earlier one still on record).
-async fn started_after(apps: &Api<Application>, i: usize, asked: Instant) -> bool {
-    let Ok(app) = apps.get(&format!("app-{i}")).await else {
-        return false;
-    };
-    let Some(started) = app
-        .status
-        .and_then(|s| s.operation_state)
-        .and_then(|op| op.started_at)
-    else {
+/// Whether an operation that started at `started` began after `asked`
+/// (and is not an earlier one still on record).
+fn started_after(
+    started: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    asked: Instant,
+) -> bool {
+    let Some(started) = started else {
         return false;
     };
     // Status times have one-second resolution: allow for the truncation.
@@ -343,28 +344,6 @@ fn write_fleet(dir: &Path, n: usize) -> Result<(), String> {
     git(dir, &["init", "-q", "-b", "main"])?;
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-q", "-m", "fleet"])
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .map_err(|e| format!("running git: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 async fn install_crds(client: &Client) -> Result<(), String> {

@@ -31,6 +31,10 @@ use skiff::api::Application;
 use skiff::source::git::GitCache;
 use skiff::sync::{Engine, EngineOptions, Mode, OperationPhase, SyncRequest, Trigger, record};
 
+#[path = "support/git.rs"]
+mod git;
+use git::git;
+
 /// The namespace the Applications live in, as the agent's would.
 const AGENT_NAMESPACE: &str = "skiff-system";
 /// Objects per app: Namespace, Deployment, ServiceAccount, Service, Ingress.
@@ -628,24 +632,7 @@ fn write_fleet(dir: &Path, n: usize) -> Result<(), String> {
         &["add", "-A"],
         &["commit", "-q", "-m", "fleet"],
     ] {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "bench")
-            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-            .env("GIT_COMMITTER_NAME", "bench")
-            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .map_err(|e| format!("running git: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "git {} in {}: {}",
-                args.join(" "),
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        git(dir, args).map_err(|e| format!("in {}: {e}", dir.display()))?;
     }
     Ok(())
 }

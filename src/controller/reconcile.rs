@@ -108,7 +108,7 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
 
     // what to do: a new trigger annotation, a retry that is due, or a poll.
     let status = app.status.clone().unwrap_or_default();
-    let plan = plan(app, &status, Timestamp::now());
+    let mut plan = plan(app, &status, Timestamp::now());
 
     // not due: the event came from a status write (ours, usually), neither
     // spec nor the trigger annotation changed, and no retry is due yet.
@@ -137,7 +137,6 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
         Mode::Apply => window_gate(ctx, app, plan.requested.is_some()).await,
         Mode::Compare => None,
     };
-    let mut plan = plan;
     if blocked.is_some() {
         request.mode = Mode::Compare;
         request.auto = None;
@@ -167,11 +166,6 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
     crate::telemetry::logs::sync_outcome(app, &outcome, started.elapsed());
 
     // record
-    let done_now = if plan.trigger == Trigger::Retry {
-        plan.retries_done
-    } else {
-        0
-    };
     let revision_moved = outcome.revision.is_some()
         && outcome.revision != status.sync.as_ref().and_then(|s| s.revision.clone());
     let extra = record::Extra {
@@ -182,7 +176,8 @@ async fn reconcile_live(app: &Application, ctx: &Context) -> Result<Requeue, Rec
                 || revision_moved
                 || outcome.changed_cluster()
                 || outcome.phase != OperationPhase::Succeeded),
-        retry_count: (plan.trigger == Trigger::Retry || retry.is_some()).then_some(done_now),
+        retry_count: (plan.trigger == Trigger::Retry || retry.is_some())
+            .then_some(plan.retries_done),
         next_retry_at: retry.map(|(at, _)| at),
     };
     let mut next = record::next_status(app, &outcome, &extra);
@@ -335,8 +330,8 @@ struct Plan {
     trigger: Trigger,
     /// The trigger annotation's value when it asks for a sync.
     requested: Option<String>,
-    /// Retries already made in the current chain of failures; a retry that
-    /// runs now is one more.
+    /// Retries made in the current chain of failures, this one included
+    /// when it is a retry; 0 for anything else (which starts a new chain).
     retries_done: i64,
     /// A failed operation waits for its retry: a poll meanwhile applies only
     /// when Git moved (which starts afresh), else it only compares.
@@ -445,12 +440,7 @@ fn schedule_retry(
             return None;
         }
     };
-    let done = if plan.trigger == Trigger::Retry {
-        plan.retries_done
-    } else {
-        0
-    };
-    match policy.next(done, outcome.retryable) {
+    match policy.next(plan.retries_done, outcome.retryable) {
         retry::Next::Retry { attempt, delay } => {
             let at = Timestamp::now()
                 .checked_add(delay)

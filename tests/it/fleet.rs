@@ -341,3 +341,28 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Asserts that every phase event of a sync that applies is among `events`,
+/// in the order the engine emits them.
+pub fn assert_phase_events_in_order(events: &[&str]) {
+    let phases = [
+        "source.fetched",
+        "render.completed",
+        "diff.computed",
+        "apply.wave",
+        "prune.completed",
+        "health.ready",
+    ];
+    let positions: Vec<Option<usize>> = phases
+        .iter()
+        .map(|p| events.iter().position(|e| e == p))
+        .collect();
+    assert!(
+        positions.iter().all(Option::is_some),
+        "every phase event: {events:?}"
+    );
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "phase events in order: {events:?}"
+    );
+}

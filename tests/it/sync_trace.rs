@@ -172,26 +172,7 @@ async fn a_sync_is_one_span_with_attributes_and_phase_events() {
     assert!(field(fields, "repo").is_some_and(|r| r.starts_with("file://")));
 
     let in_sync: Vec<&str> = recorded.events.iter().map(|(m, _)| m.as_str()).collect();
-    let phases = [
-        "source.fetched",
-        "render.completed",
-        "diff.computed",
-        "apply.wave",
-        "prune.completed",
-        "health.ready",
-    ];
-    let positions: Vec<Option<usize>> = phases
-        .iter()
-        .map(|p| in_sync.iter().position(|e| e == p))
-        .collect();
-    assert!(
-        positions.iter().all(Option::is_some),
-        "every phase event inside the sync span: {in_sync:?}"
-    );
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "phase events in order: {in_sync:?}"
-    );
+    crate::fleet::assert_phase_events_in_order(&in_sync);
     for child in ["fetch", "render", "apply", "prune", "health"] {
         assert!(
             recorded.spans.iter().any(|s| s.1 == child),

@@ -255,22 +255,7 @@ async fn each_sync_exports_one_trace_whose_id_is_in_the_status() {
     }
     events.sort();
     let names: Vec<&str> = events.iter().map(|(_, n)| n.as_str()).collect();
-    let phases = [
-        "source.fetched",
-        "render.completed",
-        "diff.computed",
-        "apply.wave",
-        "prune.completed",
-        "health.ready",
-    ];
-    let positions: Vec<Option<usize>> = phases
-        .iter()
-        .map(|p| names.iter().position(|n| n == p))
-        .collect();
-    assert!(
-        positions.iter().all(Option::is_some) && positions.windows(2).all(|w| w[0] < w[1]),
-        "phase events in order: {names:?}"
-    );
+    crate::fleet::assert_phase_events_in_order(&names);
     for event in ["source.fetched", "render.completed", "health.ready"] {
         assert!(
             event_names(root).iter().any(|e| e == event),
