@@ -42,7 +42,9 @@ impl Rewriter<'_> {
     fn position(&self, pos: Pos) -> String {
         let off = pos.offset.min(self.src.len());
         let before = &self.src[..off];
-        let line = 1 + before.matches('\n').count();
+        // Called for every positioned call of a file: a byte count (which
+        // vectorises) instead of a substring search keeps it cheap.
+        let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
         let col = match before.rfind('\n') {
             Some(i) => off - (i + 1),
             None => off,

@@ -1,6 +1,9 @@
 //! Sprig's string functions, plus the general ones (`default`, `empty`,
 //! `ternary`, type inspection) that every chart uses.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use super::{Reg, arg, err, is_empty, kind_of, s, sarg, strval, to_i64, type_of};
 use crate::gofmt;
 use gotmpl::Value;
@@ -324,8 +327,11 @@ pub fn register(r: &mut Reg) {
     });
     r.f("clean", |a| Ok(s(path_clean(&sarg(a, 0)))));
     r.f("isAbs", |a| Ok(Value::Bool(sarg(a, 0).starts_with('/'))));
+    // Sprig's regexMatch swallows a bad pattern as "no match"; the must form reports it.
     r.f("regexMatch", |a| {
-        Ok(Value::Bool(re(&sarg(a, 0))?.is_match(&sarg(a, 1))))
+        Ok(Value::Bool(
+            re(&sarg(a, 0)).is_ok_and(|r| r.is_match(&sarg(a, 1))),
+        ))
     });
     r.f("mustRegexMatch", |a| {
         Ok(Value::Bool(re(&sarg(a, 0))?.is_match(&sarg(a, 1))))
@@ -370,8 +376,25 @@ pub fn register(r: &mut Reg) {
     r.f("regexQuoteMeta", |a| Ok(s(regex::escape(&sarg(a, 0)))));
 }
 
+/// Charts call the regex functions inside loops with the same few patterns,
+/// and compiling a pattern costs far more than matching it (argo-cd spent 5%
+/// of its render compiling the same regexes again), so compiled patterns are
+/// kept for the process. Bounded, so a chart cannot grow it without limit.
 fn re(p: &str) -> Result<regex::Regex, gotmpl::TemplateError> {
-    regex::Regex::new(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
+    const MAX_CACHED: usize = 256;
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(p).cloned()) {
+        return Ok(r);
+    }
+    let r =
+        regex::Regex::new(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))?;
+    if let Ok(mut c) = cache.lock()
+        && c.len() < MAX_CACHED
+    {
+        c.insert(p.to_string(), r.clone());
+    }
+    Ok(r)
 }
 
 /// RE2 (Go) reads `-` next to a class escape inside `[...]` as a literal,
