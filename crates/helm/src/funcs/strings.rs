@@ -512,7 +512,7 @@ fn path_dir(p: &str) -> String {
 thread_local! {
     /// One `{{printf .f .a0 ...}}` template per arity: gotmpl's own printf,
     /// reached without our override.
-    static PRINTF: std::cell::RefCell<std::collections::HashMap<usize, gotmpl::Template>> = Default::default();
+    static PRINTF: std::cell::RefCell<HashMap<usize, gotmpl::Template>> = Default::default();
 }
 
 /// Go's `%v` prints floats and collections of floats in Go's style (`1e+06`);
