@@ -16,6 +16,7 @@ mod gofmt;
 mod ignore;
 mod mutation;
 mod output;
+mod regexes;
 mod rewrite;
 mod schema;
 pub mod strvals;

@@ -2,7 +2,6 @@
 //! `ternary`, type inspection) that every chart uses.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 use super::{Reg, arg, err, is_empty, kind_of, s, sarg, strval, to_i64, type_of};
 use crate::gofmt;
@@ -376,25 +375,8 @@ pub fn register(r: &mut Reg) {
     r.f("regexQuoteMeta", |a| Ok(s(regex::escape(&sarg(a, 0)))));
 }
 
-/// Charts call the regex functions inside loops with the same few patterns,
-/// and compiling a pattern costs far more than matching it (argo-cd spent 5%
-/// of its render compiling the same regexes again), so compiled patterns are
-/// kept for the process. Bounded, so a chart cannot grow it without limit.
 fn re(p: &str) -> Result<regex::Regex, gotmpl::TemplateError> {
-    const MAX_CACHED: usize = 256;
-    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(r) = cache.lock().ok().and_then(|c| c.get(p).cloned()) {
-        return Ok(r);
-    }
-    let r =
-        regex::Regex::new(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))?;
-    if let Ok(mut c) = cache.lock()
-        && c.len() < MAX_CACHED
-    {
-        c.insert(p.to_string(), r.clone());
-    }
-    Ok(r)
+    crate::regexes::compiled(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
 }
 
 /// RE2 (Go) reads `-` next to a class escape inside `[...]` as a literal,
