@@ -1,13 +1,17 @@
 //! Whole-process benchmark: `skiff helm template` against `helm template` on
-//! corpus charts, same machine, same run. Prints a Markdown table of median
-//! wall time and peak memory (via `/usr/bin/time`), and writes it to the path
-//! given as the second argument.
+//! corpus charts, same machine, same run. Wall time is the median of runs
+//! timed directly (helm and skiff alternate, after one warm-up run each);
+//! peak memory is the median of three further runs under `/usr/bin/time`.
+//! Prints a Markdown table and writes it to the path given as the second
+//! argument. Both outputs are compared first: a benchmark of different work
+//! would mean nothing.
 //!
-//! Usage: cargo run --release -p skiff-helm --example bench -- target/release/skiff [table.md]
+//! Usage: cargo run --release -p skiff-helm --example bench -- target/release/skiff [table.md] [RUNS]
 
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
-const RUNS: usize = 7;
 const CHARTS: &[&str] = &[
     "kube-prometheus-stack",
     "argo-cd",
@@ -15,33 +19,40 @@ const CHARTS: &[&str] = &[
     "podinfo",
 ];
 
-struct Sample {
-    seconds: f64,
-    max_rss_kb: u64,
-    ok: bool,
+fn timed(program: &str, args: &[String]) -> f64 {
+    let start = Instant::now();
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    start.elapsed().as_secs_f64()
 }
 
-fn run(program: &str, args: &[String]) -> Option<Sample> {
-    let start = std::time::Instant::now();
+fn peak_rss_kib(program: &str, args: &[String]) -> f64 {
     let out = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%e %M")
+        .arg("%M")
         .arg(program)
         .args(args)
+        .stdout(Stdio::null())
         .output()
-        .ok()?;
-    // `time` reports wall time in centiseconds; measure it here instead.
-    let seconds = start.elapsed().as_secs_f64();
+        .unwrap_or_else(|e| panic!("cannot run /usr/bin/time: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().last()?;
-    let mut parts = last.split_whitespace();
-    let _coarse_seconds: f64 = parts.next()?.parse().ok()?;
-    let max_rss_kb = parts.next()?.parse().ok()?;
-    Some(Sample {
-        seconds,
-        max_rss_kb,
-        ok: out.status.success(),
-    })
+    stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn output(program: &str, args: &[String]) -> (bool, Vec<u8>) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    (out.status.success(), out.stdout)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -49,47 +60,66 @@ fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
-fn measure(program: &str, args: &[String]) -> (f64, f64, bool) {
-    let samples: Vec<Sample> = (0..RUNS).filter_map(|_| run(program, args)).collect();
-    let ok = samples.iter().all(|s| s.ok);
-    let t = median(samples.iter().map(|s| s.seconds).collect());
-    let m = median(samples.iter().map(|s| s.max_rss_kb as f64).collect());
-    (t, m, ok)
-}
-
 fn main() {
     let mut argv = std::env::args().skip(1);
     let skiff = argv.next().unwrap_or_else(|| "target/release/skiff".into());
     let table_path = argv.next();
+    let runs: usize = argv.next().and_then(|r| r.parse().ok()).unwrap_or(11);
     let helm = skiff_testbed::bin("helm").to_string_lossy().into_owned();
-    let corpus = skiff_testbed::repo_root().join("../shared/corpus/charts");
+    let corpus = skiff_testbed::corpus_charts();
+    let mut charts: Vec<(String, PathBuf, &str)> = CHARTS
+        .iter()
+        .map(|c| (c.to_string(), corpus.join(c), ""))
+        .collect();
+    charts.insert(
+        1,
+        (
+            "kube-prometheus-stack, dependencies vendored".into(),
+            skiff_testbed::kube_prometheus_stack_vendored().to_path_buf(),
+            "kube-state-metrics and node-exporter from the corpus; grafana and windows-exporter (absent) dropped",
+        ),
+    );
     let mut table = String::from(
         "| chart | helm median s | skiff median s | speed-up | helm peak MiB | skiff peak MiB | memory ratio | note |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for chart in CHARTS {
-        let path = corpus.join(chart).to_string_lossy().into_owned();
+    for (label, path, note) in &charts {
         let args: Vec<String> = vec![
             "template".into(),
-            path,
+            path.to_string_lossy().into_owned(),
             "--kube-version".into(),
             "1.33.0".into(),
         ];
-        let (ht, hm, hok) = measure(&helm, &args);
         let mut sargs = vec!["helm".to_string()];
         sargs.extend(args.iter().cloned());
-        let (st, sm, sok) = measure(&skiff, &sargs);
+        let (hok, hout) = output(&helm, &args);
+        let (sok, sout) = output(&skiff, &sargs);
         let note = match (hok, sok) {
-            (true, true) => String::new(),
-            _ => "both refuse the chart (dependencies missing from charts/)".into(),
+            (true, true) if hout == sout => note.to_string(),
+            (true, true) => "OUTPUTS DIFFER".into(),
+            (false, false) => "both refuse the chart (dependencies missing from charts/)".into(),
+            _ => "ONLY ONE RENDERS".into(),
         };
-        table.push_str(&format!(
-            "| {chart} | {ht:.4} | {st:.4} | {:.1}x | {:.1} | {:.1} | {:.2} | {note} |\n",
+        let (mut ht, mut st) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            ht.push(timed(&helm, &args));
+            st.push(timed(&skiff, &sargs));
+        }
+        let (ht, st) = (median(ht), median(st));
+        let hm = median((0..3).map(|_| peak_rss_kib(&helm, &args)).collect());
+        let sm = median((0..3).map(|_| peak_rss_kib(&skiff, &sargs)).collect());
+        let row = format!(
+            "| {label} | {ht:.4} | {st:.4} | {:.1}x | {:.1} | {:.1} | {:.2} | {note} |\n",
             if st > 0.0 { ht / st } else { f64::INFINITY },
             hm / 1024.0,
             sm / 1024.0,
             if hm > 0.0 { sm / hm } else { 0.0 },
-        ));
+        );
+        eprint!("{row}");
+        table.push_str(&row);
     }
+    table.push_str(&format!(
+        "\nMedian of {runs} runs each, alternating, whole process, `--kube-version 1.33.0`; peak RSS median of 3 runs under /usr/bin/time.\n"
+    ));
     print!("{table}");
     if let Some(p) = table_path
         && let Err(e) = std::fs::write(&p, &table)

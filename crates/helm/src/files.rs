@@ -17,9 +17,10 @@ fn contents(files: &[ChartFile]) -> Arc<BTreeMap<String, String>> {
         files
             .iter()
             .map(|f| {
+                // Not lossy: binary files reach b64enc byte for byte.
                 (
                     f.name.clone(),
-                    String::from_utf8_lossy(&f.data).into_owned(),
+                    crate::gobytes::from_bytes(&f.data).into_owned(),
                 )
             })
             .collect(),

@@ -12,6 +12,7 @@ mod engine;
 mod error;
 mod files;
 mod funcs;
+mod gobytes;
 mod gofmt;
 mod ignore;
 mod mutation;

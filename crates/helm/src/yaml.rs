@@ -16,6 +16,9 @@ use crate::gofmt;
 fn options() -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.legacy_octal_numbers = true;
+    // sigs.k8s.io/yaml (go-yaml v2, not strict) takes a repeated key and
+    // keeps the last value, in values files and rendered manifests alike.
+    o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     o
 }
 

@@ -1,6 +1,8 @@
 //! Differential test: every corpus chart (default values and each values file
 //! it ships), the chart `helm create` generates, our fixture charts and the
-//! agent's own chart (`charts/skiff`, with its `ci/` values files) are
+//! agent's own chart (`charts/skiff`, with its `ci/` values files) and
+//! kube-prometheus-stack with the dependencies the corpus has (see
+//! `skiff_testbed::kube_prometheus_stack_vendored`, with its `ci/` files) are
 //! rendered by the reference helm and by skiff-helm; any difference fails
 //! unless the case is listed in `KNOWN_DIFFERENCES` with its reason.
 
@@ -53,6 +55,8 @@ fn cases() -> Vec<Case> {
         );
     }
     charts.sort();
+    // The corpus's largest chart, with the dependencies the corpus has.
+    charts.push(skiff_testbed::kube_prometheus_stack_vendored().to_path_buf());
     // The agent's own chart, last: it must render identically too.
     charts.push(skiff_testbed::repo_root().join("charts/skiff"));
     for chart in charts {

@@ -21,10 +21,12 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "cluster")]
 mod cluster;
 mod collector;
+mod corpus;
 
 #[cfg(feature = "cluster")]
 pub use cluster::{ControlPlane, Flavour, TestNamespace};
 pub use collector::Collector;
+pub use corpus::{charts as corpus_charts, kube_prometheus_stack_vendored};
 
 /// The repository root, where `testbed/` lives.
 pub fn repo_root() -> PathBuf {

@@ -148,7 +148,7 @@ pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
     r.f("htpasswd", |a| Ok(s(htpasswd(&sarg(a, 0), &sarg(a, 1)))));
     r.f("b64enc", |a| {
         Ok(s(
-            base64::engine::general_purpose::STANDARD.encode(sarg(a, 0).as_bytes())
+            base64::engine::general_purpose::STANDARD.encode(crate::gobytes::to_bytes(&sarg(a, 0)))
         ))
     });
     r.f("b64dec", |a| {
@@ -160,14 +160,22 @@ pub fn register(r: &mut Reg, shared: &Arc<crate::engine::Shared>) {
         ))
     });
     r.f("sha256sum", |a| {
-        Ok(s(hex(&sha2::Sha256::digest(sarg(a, 0).as_bytes()))))
+        Ok(s(hex(&sha2::Sha256::digest(crate::gobytes::to_bytes(
+            &sarg(a, 0),
+        )))))
     });
     r.f("sha512sum", |a| {
-        Ok(s(hex(&sha2::Sha512::digest(sarg(a, 0).as_bytes()))))
+        Ok(s(hex(&sha2::Sha512::digest(crate::gobytes::to_bytes(
+            &sarg(a, 0),
+        )))))
     });
-    r.f("sha1sum", |a| Ok(s(hex(&sha1(sarg(a, 0).as_bytes())))));
+    r.f("sha1sum", |a| {
+        Ok(s(hex(&sha1(&crate::gobytes::to_bytes(&sarg(a, 0))))))
+    });
     r.f("adler32sum", |a| {
-        Ok(s(adler32(sarg(a, 0).as_bytes()).to_string()))
+        Ok(s(
+            adler32(&crate::gobytes::to_bytes(&sarg(a, 0))).to_string()
+        ))
     });
     let sh = Arc::downgrade(shared);
     r.f("toJson", move |a| {

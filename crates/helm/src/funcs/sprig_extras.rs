@@ -169,7 +169,9 @@ fn wrap_custom(text: &str, width: i64, newline: &str) -> String {
 
 pub fn register(r: &mut Reg) {
     r.f("hello", |_| Ok(s("Hello!")));
-    r.f("b32enc", |a| Ok(s(b32enc(sarg(a, 0).as_bytes()))));
+    r.f("b32enc", |a| {
+        Ok(s(b32enc(&crate::gobytes::to_bytes(&sarg(a, 0)))))
+    });
     // Sprig returns the decoder's error text as the result.
     r.f("b32dec", |a| {
         Ok(s(match b32dec(&sarg(a, 0)) {
