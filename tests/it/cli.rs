@@ -1,6 +1,7 @@
 //! The binary answers `--version` and `--help` like any clap CLI, and the
 //! front (`skiff`) hands the cluster commands to `skiff-agent` untouched.
 
+use std::path::Path;
 use std::process::Command;
 
 fn skiff(args: &[&str]) -> std::process::Output {
@@ -74,10 +75,15 @@ fn the_front_passes_arguments_and_exit_status_through() {
 
 #[test]
 fn a_missing_agent_binary_is_named_with_where_skiff_looked() {
-    let dir = std::env::temp_dir().join(format!("skiff-it-front-alone-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("skiff-it-front-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let front = dir.join("skiff");
-    std::fs::copy(env!("CARGO_BIN_EXE_skiff"), &front).expect("copy skiff");
+    // A hard link, not a copy: a file this process just wrote can still be
+    // open for writing in a child another test is forking, and executing it
+    // then fails with "Text file busy".
+    std::fs::hard_link(env!("CARGO_BIN_EXE_skiff"), &front).expect("link skiff");
     let empty = dir.join("empty-path");
     std::fs::create_dir_all(&empty).expect("empty dir");
 
