@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
-# The skiff agent image: one release binary on distroless (glibc, CA
-# certificates, user nonroot 65532, no shell). From the repository root:
+# The skiff agent image: the two release binaries on distroless (glibc, CA
+# certificates, user nonroot 65532, no shell): `skiff-agent`, which the
+# entrypoint runs, and the `skiff` front (the CLI people run; it execs
+# `/skiff-agent` for cluster commands, e.g. `kubectl exec ... -- /skiff get apps`).
+# From the repository root:
 #   docker build -t ghcr.io/skiff-dev/skiff:0.1.0 .
 
 FROM rust:1.95-bookworm AS build
@@ -17,13 +20,13 @@ COPY crates ./crates
 COPY config ./config
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin skiff \
-    && cp target/release/skiff /usr/local/bin/skiff
+    cargo build --release --locked --bin skiff --bin skiff-agent \
+    && cp target/release/skiff target/release/skiff-agent /usr/local/bin/
 
 FROM gcr.io/distroless/cc-debian12:nonroot
-COPY --from=build /usr/local/bin/skiff /skiff
+COPY --from=build /usr/local/bin/skiff /usr/local/bin/skiff-agent /
 USER 65532:65532
 # /metrics, /healthz and /readyz (metricsAddress).
 EXPOSE 8080
 # The configuration comes from the skiff-config ConfigMap (manifests/install.yaml).
-ENTRYPOINT ["/skiff", "agent", "--config", "/etc/skiff/skiff.yaml"]
+ENTRYPOINT ["/skiff-agent", "agent", "--config", "/etc/skiff/skiff.yaml"]

@@ -1,13 +1,14 @@
-//! Link the `skiff` binary with packed relative relocations (DT_RELR).
+//! Link the package's binaries with packed relative relocations (DT_RELR).
 //!
-//! The binary is large (agent, CLI and both renderers), and as a
-//! position-independent executable it carries ~87,000 relative relocations.
-//! In the classic format the loader reads 2 MiB of relocation entries at every
-//! start, which cost `skiff kustomize build` ~3 ms and ~2.5 MiB of its
-//! whole-process time and memory (crates/kustomize/BENCHMARK.md). Packed, the
-//! table is 33 KiB. The executable stays position-independent (ASLR kept);
-//! linking it non-PIE would save more but gives up ASLR for an agent that
-//! parses untrusted input with C libraries (libgit2, OpenSSL).
+//! `skiff-agent` is large (agent, kube client, telemetry, Git, both
+//! renderers), and as a position-independent executable it carries ~94,000
+//! relative relocations. In the classic format the loader reads 2 MiB of
+//! relocation entries at every start; packed, the table is 35 KiB. The
+//! `skiff` front, which runs `helm template` and `kustomize build` without
+//! the agent's weight (src/main.rs), has ~18,000. The executables stay
+//! position-independent (ASLR kept); linking them non-PIE would save more but
+//! gives up ASLR for programs that parse untrusted input with C libraries
+//! (libgit2, OpenSSL).
 //!
 //! Needs GNU ld >= 2.38 or lld at build time and glibc >= 2.36 at run time
 //! (Debian 12, the Dockerfile's builder and runtime images).

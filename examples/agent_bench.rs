@@ -55,11 +55,14 @@ async fn main() -> Result<(), String> {
     let args = Args::parse();
     let root = skiff_testbed::repo_root();
     let skiff = root.join("target/release/skiff");
-    if !skiff.is_file() {
-        return Err(format!(
-            "build it first: cargo build --release ({})",
-            skiff.display()
-        ));
+    // `skiff agent` execs skiff-agent from the same folder.
+    for binary in [skiff.clone(), root.join("target/release/skiff-agent")] {
+        if !binary.is_file() {
+            return Err(format!(
+                "build it first: cargo build --release ({})",
+                binary.display()
+            ));
+        }
     }
     let interval = skiff::api::parse_duration(&args.interval)?;
     let plane = skiff_testbed::ControlPlane::shared();

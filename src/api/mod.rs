@@ -6,13 +6,14 @@
 
 mod application;
 mod crds;
-mod duration;
 mod project;
 
 pub use application::*;
 pub use crds::{crd_files, crd_yaml};
-pub use duration::parse_duration;
+// Go-style durations are parsed in one place for the API and the command
+// line's flags (`--timeout 5m`); the command line's crate is the lower one.
 pub use project::*;
+pub use skiff_cli::duration::parse_duration;
 
 /// The API group of every skiff resource.
 pub const GROUP: &str = "skiff.dev";

@@ -1,19 +1,10 @@
 //! `skiff agent --config FILE`: the controller, configured by a file and
 //! `SKIFF_*` environment variables.
 
-use std::path::PathBuf;
-
-use clap::Args;
 use skiff::controller::config::{AgentConfig, LogFormat};
 use skiff::telemetry::logs;
 use skiff::telemetry::traces::{Protocol, TraceExport, TraceSettings};
-
-#[derive(Debug, Args)]
-pub struct AgentArgs {
-    /// The agent configuration (see config/skiff.yaml); `SKIFF_*` variables override it.
-    #[arg(long, env = "SKIFF_CONFIG")]
-    pub config: Option<PathBuf>,
-}
+use skiff_cli::agent::AgentArgs;
 
 pub fn run(args: AgentArgs) -> Result<(), String> {
     let (file, text) = match &args.config {

@@ -9,11 +9,9 @@
 //! nothing is pruned.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use clap::Args;
 use kube::{Api, Client};
 use skiff::api::{Application, SyncStatusCode};
 use skiff::apply::ObjectKey;
@@ -21,50 +19,13 @@ use skiff::source::git::GitCache;
 use skiff::sync::{
     Action, Engine, EngineOptions, Mode, OperationPhase, Outcome, SyncRequest, Trigger, record,
 };
+use skiff_cli::apply::{ApplyArgs, DiffArgs};
 
-use super::kube::KubeArgs;
-
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// An Application manifest (YAML), or the name of an Application in the cluster.
-    pub app: String,
-    /// Sync this revision instead of `spec.source.targetRevision`.
-    #[arg(long)]
-    pub revision: Option<String>,
-    /// Delete objects the Application applied before and no longer renders
-    /// (default: as `spec.syncPolicy.automated.prune` says).
-    #[arg(long)]
-    pub prune: bool,
-    /// Do not wait for the objects to become healthy.
-    #[arg(long)]
-    pub no_wait: bool,
-    /// How long to wait for health, as `90s`, `5m`.
-    #[arg(long, default_value = "5m", value_parser = skiff::api::parse_duration)]
-    pub timeout: Duration,
-    /// Where Git checkouts are cached.
-    #[arg(long, env = "SKIFF_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct DiffArgs {
-    /// An Application manifest (YAML), or the name of an Application in the cluster.
-    pub app: String,
-    /// Compare this revision instead of `spec.source.targetRevision`.
-    #[arg(long)]
-    pub revision: Option<String>,
-    /// Where Git checkouts are cached.
-    #[arg(long, env = "SKIFF_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-}
+use super::kube::connect;
 
 /// Runs one sync; exit status 1 unless it succeeded.
 pub async fn apply(args: ApplyArgs) -> Result<i32, String> {
-    let (client, namespace) = args.kube.connect().await?;
+    let (client, namespace) = connect(&args.kube).await?;
     let (app, in_cluster) = load(&client, &args.app, &namespace).await?;
     let automated_prune = app
         .spec
@@ -116,7 +77,7 @@ pub async fn apply(args: ApplyArgs) -> Result<i32, String> {
 /// Prints what differs; exit status 0 when in sync, 1 when not (as `kubectl
 /// diff`), errors are reported by the caller with status 2.
 pub async fn diff(args: DiffArgs) -> Result<i32, String> {
-    let (client, namespace) = args.kube.connect().await?;
+    let (client, namespace) = connect(&args.kube).await?;
     let (app, in_cluster) = load(&client, &args.app, &namespace).await?;
     let engine = engine(client, args.cache_dir.as_deref(), EngineOptions::default())?;
     let request = SyncRequest {

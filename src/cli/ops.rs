@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use clap::Args;
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
@@ -18,66 +17,17 @@ use skiff::api::{
     SYNC_REVISION_ANNOTATION,
 };
 
+use skiff_cli::ops::{NameArgs, RollbackArgs, SyncArgs, WaitArgs};
+
 use super::apps::{not_found, read_app};
-use super::kube::KubeArgs;
+use super::kube::connect;
 use super::output;
 
 /// Who the API server records as the writer of the CLI's changes.
 const FIELD_MANAGER: &str = "skiff-cli";
 
-#[derive(Debug, Args)]
-#[command(after_long_help = "\
-Sets the skiff.dev/requested-at annotation to the current time; the agent syncs
-when it sees a value it has not handled yet. Exit status with --wait: 0 when the
-sync succeeded, 1 when it failed, 2 when --timeout passed first.")]
-pub struct SyncArgs {
-    /// The Application's name.
-    pub app: String,
-    /// Sync this revision instead of `spec.source.targetRevision` (once).
-    #[arg(long)]
-    pub revision: Option<String>,
-    #[command(flatten)]
-    pub wait: WaitArgs,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-}
-
-#[derive(Debug, Args)]
-#[command(after_long_help = "\
-Syncs the revision of the history entry ID (see `skiff history APP`) and turns
-automated sync off, as Argo CD does, so the next change in Git does not undo the
-rollback. Exit status with --wait as for `skiff sync`.")]
-pub struct RollbackArgs {
-    /// The Application's name.
-    pub app: String,
-    /// The history entry to go back to.
-    pub id: i64,
-    #[command(flatten)]
-    pub wait: WaitArgs,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    /// Wait until the agent has run the sync; exit non-zero if it fails.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits, as `90s`, `5m`.
-    #[arg(long, default_value = "5m", value_parser = skiff::api::parse_duration)]
-    pub timeout: Duration,
-}
-
-#[derive(Debug, Args)]
-pub struct NameArgs {
-    /// The Application's name.
-    pub app: String,
-    #[command(flatten)]
-    pub kube: KubeArgs,
-}
-
 pub async fn sync(args: SyncArgs) -> Result<i32, String> {
-    let (client, namespace) = args.kube.connect().await?;
+    let (client, namespace) = connect(&args.kube).await?;
     let api: Api<Application> = Api::namespaced(client, &namespace);
     let request = request_stamp(Timestamp::now());
     let patch = json!({"metadata": {"annotations": trigger(&request, args.revision.as_deref())}});
@@ -93,7 +43,7 @@ pub async fn sync(args: SyncArgs) -> Result<i32, String> {
 }
 
 pub async fn rollback(args: RollbackArgs) -> Result<i32, String> {
-    let (client, namespace) = args.kube.connect().await?;
+    let (client, namespace) = connect(&args.kube).await?;
     let api: Api<Application> = Api::namespaced(client, &namespace);
     let app = read_app(&api, &namespace, &args.app).await?;
     let history = app
@@ -152,7 +102,7 @@ pub async fn resume(args: NameArgs) -> Result<i32, String> {
 }
 
 async fn set_suspend(args: NameArgs, suspend: bool) -> Result<i32, String> {
-    let (client, namespace) = args.kube.connect().await?;
+    let (client, namespace) = connect(&args.kube).await?;
     let api: Api<Application> = Api::namespaced(client, &namespace);
     let patch = json!({"spec": {"suspend": suspend}});
     patch_app(&api, &namespace, &args.app, &patch).await?;

@@ -3,23 +3,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use clap::ValueEnum;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-/// The `-o` values every cluster command accepts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned columns for people.
-    #[default]
-    Table,
-    /// The table with more columns and nothing shortened.
-    Wide,
-    /// A JSON document for scripts.
-    Json,
-    /// The same document as YAML.
-    Yaml,
-}
+pub use skiff_cli::format::Format;
 
 /// The few colours the tables use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,32 +2,12 @@
 //! from its Git source (fetched into the local cache), printed as YAML.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
 use skiff::api::Application;
 use skiff::render::{Target, render_source};
 use skiff::source::git::{GitCache, within};
-
-#[derive(Debug, Args)]
-pub struct RenderArgs {
-    /// The Application manifest (YAML).
-    pub file: PathBuf,
-    /// Kubernetes version reported to Helm charts as `.Capabilities.KubeVersion`.
-    #[arg(long)]
-    pub kube_version: Option<String>,
-    /// Render this revision instead of `spec.source.targetRevision`.
-    #[arg(long)]
-    pub revision: Option<String>,
-    /// Where Git mirrors and checkouts are cached.
-    #[arg(long, env = "SKIFF_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Render from this local checkout of the repository instead of fetching
-    /// `spec.source.repoURL` (to try a change before pushing it).
-    #[arg(long, conflicts_with = "revision")]
-    pub repo_dir: Option<PathBuf>,
-}
+use skiff_cli::render::RenderArgs;
 
 pub fn run(args: RenderArgs) -> Result<(), String> {
     let file = args.file.display().to_string();

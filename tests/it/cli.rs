@@ -1,5 +1,7 @@
-//! The binary answers `--version` and `--help` like any clap CLI.
+//! The binary answers `--version` and `--help` like any clap CLI, and the
+//! front (`skiff`) hands the cluster commands to `skiff-agent` untouched.
 
+use std::path::Path;
 use std::process::Command;
 
 fn skiff(args: &[&str]) -> std::process::Output {
@@ -33,4 +35,81 @@ fn no_arguments_prints_help_and_fails() {
     let out = skiff(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: skiff"));
+}
+
+#[test]
+fn the_agent_binary_takes_the_same_command_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_skiff-agent"))
+        .args(["windows", "--help"])
+        .output()
+        .expect("run skiff-agent");
+    assert!(out.status.success());
+    // The same help, under the name it was run as.
+    let agent = String::from_utf8_lossy(&out.stdout);
+    assert!(agent.contains("Usage: skiff-agent windows"), "{agent}");
+    let front = skiff(&["windows", "--help"]);
+    assert_eq!(
+        agent.replace("skiff-agent", "skiff"),
+        String::from_utf8_lossy(&front.stdout)
+    );
+}
+
+#[test]
+fn the_front_passes_arguments_and_exit_status_through() {
+    // A usage error the front accepts and the agent's command reports:
+    // `skiff diff` exits 2 on errors (kubectl's convention), which only
+    // skiff-agent knows.
+    let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args([
+            "diff",
+            "no-such-app.yaml",
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+        ])
+        .output()
+        .expect("run skiff");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/kubeconfig"), "{stderr}");
+}
+
+#[test]
+fn a_missing_agent_binary_is_named_with_where_skiff_looked() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("skiff-it-front-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let front = dir.join("skiff");
+    // A hard link, not a copy: a file this process just wrote can still be
+    // open for writing in a child another test is forking, and executing it
+    // then fails with "Text file busy".
+    std::fs::hard_link(env!("CARGO_BIN_EXE_skiff"), &front).expect("link skiff");
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).expect("empty dir");
+
+    let run = |args: &[&str]| {
+        Command::new(&front)
+            .args(args)
+            .env("PATH", &empty)
+            .output()
+            .expect("run the copied skiff")
+    };
+    let out = run(&["get", "apps"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skiff-agent not found"), "{stderr}");
+    assert!(stderr.contains(&dir.display().to_string()), "{stderr}");
+    assert!(stderr.contains("PATH"), "{stderr}");
+
+    // The renderers run in the front alone.
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/skiff");
+    let out = run(&["helm", "template", chart]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment"));
+
+    let _ = std::fs::remove_dir_all(&dir);
 }

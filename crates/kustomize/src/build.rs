@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fieldspec::FieldSpec;
 use crate::generate::{self, Kind, content_hash};
 use crate::kustomization::Kustomization;
-use crate::loader::Loader;
+use crate::loader::{Entry, Loader};
 use crate::patch::{self, Selector};
 use crate::resource::{Gvk, Resource};
 use crate::smp;
@@ -60,7 +60,7 @@ pub fn build_with_warnings(dir: &Path) -> Result<Output> {
 }
 
 fn build_in(dir: &Path, mut ctx: Ctx) -> Result<Output> {
-    let (resources, sort) = accumulate(dir, &mut ctx, false)?;
+    let (resources, sort) = accumulate(dir, None, &mut ctx, false)?;
     let mut resources = resources;
     for r in resources.iter_mut().filter(|r| r.needs_hash) {
         let name = format!("{}-{}", r.name(), content_hash(&r.value));
@@ -181,17 +181,28 @@ fn legacy_key(r: &Resource) -> (i64, String, String) {
 
 /// Loads one kustomization (or component) and everything below it.
 /// Returns the resources and whether to sort them in the legacy order.
-fn accumulate(dir: &Path, ctx: &mut Ctx, component: bool) -> Result<(Vec<Resource>, bool)> {
-    accumulate_onto(dir, ctx, component, Vec::new())
+/// `loader` is the directory's when the including kustomization has already
+/// resolved it; `dir` is the path errors name.
+fn accumulate(
+    dir: &Path,
+    loader: Option<Loader>,
+    ctx: &mut Ctx,
+    component: bool,
+) -> Result<(Vec<Resource>, bool)> {
+    accumulate_onto(dir, loader, ctx, component, Vec::new())
 }
 
 fn accumulate_onto(
     dir: &Path,
+    loader: Option<Loader>,
     ctx: &mut Ctx,
     component: bool,
     base: Vec<Resource>,
 ) -> Result<(Vec<Resource>, bool)> {
-    let loader = Loader::new(dir)?;
+    let loader = match loader {
+        Some(loader) => loader,
+        None => Loader::new(dir)?,
+    };
     if let Some(boundary) = &ctx.boundary
         && !loader.root.starts_with(boundary)
     {
@@ -227,16 +238,19 @@ fn accumulate_onto(
                 "remote resource {entry:?}: skiff builds offline; vendor it into the repository"
             )));
         }
-        let path = loader.resolve(entry);
-        if path.is_dir() {
-            let (sub, _) = accumulate(&path, ctx, false).map_err(|e| e.with_file(&k.file))?;
-            for r in sub {
-                append(&mut resources, &mut seen, r)?;
+        match loader.resolve(entry) {
+            (path, Entry::Dir(dir)) => {
+                let (sub, _) =
+                    accumulate(&path, Some(dir), ctx, false).map_err(|e| e.with_file(&k.file))?;
+                for r in sub {
+                    append(&mut resources, &mut seen, r)?;
+                }
             }
-        } else {
-            let (file, text) = loader.read_text(entry, &k.file)?;
-            for r in load_resources(&file, &text)? {
-                append(&mut resources, &mut seen, r)?;
+            (_, Entry::File(file)) => {
+                let (file, text) = loader.read_located_text(file, &k.file)?;
+                for r in load_resources(&file, &text)? {
+                    append(&mut resources, &mut seen, r)?;
+                }
             }
         }
     }
@@ -248,13 +262,12 @@ fn accumulate_onto(
     }
 
     for c in k.strings("components")? {
-        let path = loader.resolve(&c);
-        if !path.is_dir() {
+        let (path, Entry::Dir(dir)) = loader.resolve(&c) else {
             return Err(k.err(format!("component {c:?} is not a directory")));
-        }
+        };
         // A component works on what the including kustomization has so far.
         let (with_component, _) =
-            accumulate_onto(&path, ctx, true, std::mem::take(&mut resources))?;
+            accumulate_onto(&path, Some(dir), ctx, true, std::mem::take(&mut resources))?;
         resources = with_component;
     }
 

@@ -52,16 +52,28 @@ pub fn key_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    // Keys are nearly always ASCII, where bytes are the characters: compare
+    // them in place rather than collecting characters for every comparison.
+    if a.is_ascii() && b.is_ascii() {
+        return runes_less(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    runes_less(&ar, &br)
+}
+
+/// go-yaml v2's `keyLess` over characters (`char`, or ASCII bytes).
+fn runes_less<C: Copy + Ord + Into<char>>(ar: &[C], br: &[C]) -> bool {
+    let digit = |c: C| c.into().is_ascii_digit();
+    let value = |c: C| c.into() as i64 - '0' as i64;
     let mut i = 0;
     while i < ar.len() && i < br.len() {
         if ar[i] == br[i] {
             i += 1;
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ar[i].into().is_alphabetic();
+        let bl = br[i].into().is_alphabetic();
         if al && bl {
             return ar[i] < br[i];
         }
@@ -69,11 +81,11 @@ fn key_less(a: &str, b: &str) -> bool {
             return bl;
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ar[i].into() == '0' || br[i].into() == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && digit(ar[j - 1]) {
                 j -= 1;
-                if ar[j] != '0' {
+                if ar[j].into() != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -81,13 +93,13 @@ fn key_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an.wrapping_mul(10).wrapping_add(value(ar[ai]));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn.wrapping_mul(10).wrapping_add(value(br[bi]));
             bi += 1;
         }
         if an != bn {
@@ -181,7 +193,7 @@ impl Emitter {
                     self.write_indent(indent);
                     let a = analyze(k);
                     if !a.multiline && k.len() <= 128 {
-                        self.scalar(k, indent, true);
+                        self.key(k, a, indent);
                         self.indicator(":", false, false, false);
                     } else {
                         self.indicator("?", true, false, true);
@@ -246,13 +258,16 @@ impl Emitter {
         let _ = scalar_indent;
     }
 
-    /// A mapping key (simple) written at `indent`.
-    fn scalar(&mut self, s: &str, indent: isize, simple_key: bool) {
-        self.string(s, indent + BEST_INDENT as isize, simple_key);
+    /// A simple mapping key written at `indent`, already analysed.
+    fn key(&mut self, s: &str, a: Analysis, indent: isize) {
+        self.analysed_string(s, a, indent + BEST_INDENT as isize, true);
     }
 
     fn string(&mut self, s: &str, indent: isize, simple_key: bool) {
-        let a = analyze(s);
+        self.analysed_string(s, analyze(s), indent, simple_key);
+    }
+
+    fn analysed_string(&mut self, s: &str, a: Analysis, indent: isize, simple_key: bool) {
         let can_plain = !v2_reads_as_non_string(s);
         let mut style = if s.contains('\n') {
             Style::Literal
@@ -288,15 +303,12 @@ impl Emitter {
     }
 
     fn write_plain(&mut self, s: &str, indent: isize, allow_breaks: bool) {
-        let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
         let mut breaks = false;
-        for (i, &c) in chars.iter().enumerate() {
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
             if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && chars.get(i + 1) != Some(&' ')
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && chars.peek() != Some(&' ')
                 {
                     self.write_indent(indent);
                 } else {
@@ -498,6 +510,7 @@ fn is_printable(c: char) -> bool {
         || ((0xE000..=0xFFFD).contains(&v) && v != 0xFEFF)
 }
 
+#[derive(Clone, Copy)]
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -516,7 +529,6 @@ fn analyze(s: &str) -> Analysis {
             block_allowed: false,
         };
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
@@ -525,11 +537,13 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_whitespace = true;
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace =
-            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
-        if i == 0 {
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let last = next.is_none();
+        let followed_by_whitespace = next.is_none_or(|n| matches!(n, ' ' | '\t') || is_break(n));
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => {
@@ -549,10 +563,10 @@ fn analyze(s: &str) -> Analysis {
             special = true;
         }
         if c == ' ' {
-            if i == 0 {
+            if first {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if previous_break {
@@ -562,10 +576,10 @@ fn analyze(s: &str) -> Analysis {
             previous_break = false;
         } else if is_break(c) {
             line_breaks = true;
-            if i == 0 {
+            if first {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if previous_space {
@@ -578,6 +592,7 @@ fn analyze(s: &str) -> Analysis {
             previous_break = false;
         }
         preceded_by_whitespace = matches!(c, ' ' | '\t' | '\0') || is_break(c);
+        first = false;
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -624,6 +639,24 @@ mod tests {
         let mut keys = vec!["a10", "a9", "A", "_b", "1", "b"];
         keys.sort_by(|a, b| key_cmp(a, b));
         assert_eq!(keys, ["_b", "1", "A", "a9", "a10", "b"]);
+    }
+
+    #[test]
+    fn ascii_keys_compare_as_their_characters_do() {
+        let keys = [
+            "", "a", "a1", "a01", "a001", "a10", "a9", "x0", "x00", "x09", "1.10", "1.9", "B", "_",
+            "-", "é", "z", "10a", "9z", "a-b", "a_b",
+        ];
+        for a in keys {
+            for b in keys {
+                let chars = |s: &str| s.chars().collect::<Vec<char>>();
+                assert_eq!(
+                    key_less(a, b),
+                    runes_less(&chars(a), &chars(b)),
+                    "{a:?} < {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

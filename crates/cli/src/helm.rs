@@ -1,4 +1,5 @@
-//! `skiff helm template`: renders a chart like `helm template`, natively.
+//! `skiff helm template`: renders a chart like `helm template`, natively
+//! (in-process in the front).
 
 use std::path::PathBuf;
 
