@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use gotmpl::parse::{ListNode, Parser};
+use gotmpl::parse::ListNode;
 use gotmpl::{Template, Value};
 
 use crate::chart::Chart;
@@ -237,9 +237,8 @@ pub fn parse_tree(
 ) -> Result<(ListNode, Vec<gotmpl::parse::DefineNode>), Error> {
     let fixed = protect_comment_trim(src);
     let src = fixed.as_ref();
-    let parser =
-        Parser::with_name(Some(name), src, "{{", "}}").map_err(|e| parse_error(name, &e))?;
-    let (mut tree, mut defines) = parser.parse().map_err(|e| parse_error(name, &e))?;
+    let (mut tree, mut defines) =
+        crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
     let rw = Rewriter {
         file: name,
         src,

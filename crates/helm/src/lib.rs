@@ -19,6 +19,7 @@ mod output;
 mod rewrite;
 mod schema;
 pub mod strvals;
+pub mod template;
 mod values;
 mod yaml;
 
