@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use gotmpl::parse::{ListNode, Parser};
+use gotmpl::parse::ListNode;
 use gotmpl::{Template, Value};
 
 use crate::chart::Chart;
@@ -237,9 +237,8 @@ pub fn parse_tree(
 ) -> Result<(ListNode, Vec<gotmpl::parse::DefineNode>), Error> {
     let fixed = protect_comment_trim(src);
     let src = fixed.as_ref();
-    let parser =
-        Parser::with_name(Some(name), src, "{{", "}}").map_err(|e| parse_error(name, &e))?;
-    let (mut tree, mut defines) = parser.parse().map_err(|e| parse_error(name, &e))?;
+    let (mut tree, mut defines) =
+        crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
     let rw = Rewriter {
         file: name,
         src,
@@ -285,6 +284,43 @@ pub struct Shared {
     pub template: OnceLock<Template>,
     pub depth: std::sync::atomic::AtomicUsize,
     pub overlay: crate::mutation::Overlay,
+    pub tpl_cache: TplCache,
+}
+
+/// The template sets `tpl` built, by file name and text. Charts call `tpl`
+/// in loops with the same text; each call would otherwise parse the text and
+/// clone the whole template set (every define) to add it.
+#[derive(Default)]
+pub struct TplCache(std::sync::Mutex<TplEntries>);
+
+/// Template sets by file name, then by text (two levels, so a lookup needs
+/// no owned key); `count` is the number of sets held.
+#[derive(Default)]
+pub struct TplEntries {
+    by_name: std::collections::HashMap<String, std::collections::HashMap<String, Arc<Template>>>,
+    count: usize,
+}
+
+impl TplCache {
+    /// Sets kept; each holds its own copy of the define map.
+    const MAX_ENTRIES: usize = 64;
+
+    pub fn get(&self, name: &str, text: &str) -> Option<Arc<Template>> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.by_name.get(name)?.get(text).cloned()
+    }
+
+    pub fn insert(&self, name: &str, text: &str, t: Arc<Template>) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.count >= Self::MAX_ENTRIES {
+            entries.by_name.clear();
+            entries.count = 0;
+        }
+        let texts = entries.by_name.entry(name.to_string()).or_default();
+        if texts.insert(text.to_string(), t).is_none() {
+            entries.count += 1;
+        }
+    }
 }
 
 pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, Error> {
@@ -302,6 +338,7 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         template: OnceLock::new(),
         depth: Default::default(),
         overlay: Default::default(),
+        tpl_cache: Default::default(),
     });
     let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
     let mut names: Vec<&String> = tpls.keys().collect();

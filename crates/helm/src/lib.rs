@@ -21,6 +21,7 @@ mod regexes;
 mod rewrite;
 mod schema;
 pub mod strvals;
+pub mod template;
 mod values;
 mod yaml;
 

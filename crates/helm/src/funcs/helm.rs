@@ -96,20 +96,28 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
             },
             _ => String::new(),
         };
-        let (tree, defines) = engine::parse_tree(&name, &text, true).map_err(|e| {
-            generic_error(
-                &pos,
-                &format!("error calling tpl: cannot parse template {text:?}: {e}"),
-            )
-        })?;
-        let base = shared
-            .template
-            .get()
-            .ok_or_else(|| err("templates not ready"))?;
-        let mut t = base.clone().add_parse_tree("\u{0}tpl", tree);
-        for d in defines {
-            t = t.add_parse_tree(&d.name, d.body);
-        }
+        let t = match shared.tpl_cache.get(&name, &text) {
+            Some(t) => t,
+            None => {
+                let (tree, defines) = engine::parse_tree(&name, &text, true).map_err(|e| {
+                    generic_error(
+                        &pos,
+                        &format!("error calling tpl: cannot parse template {text:?}: {e}"),
+                    )
+                })?;
+                let base = shared
+                    .template
+                    .get()
+                    .ok_or_else(|| err("templates not ready"))?;
+                let mut t = base.clone().add_parse_tree("\u{0}tpl", tree);
+                for d in defines {
+                    t = t.add_parse_tree(&d.name, d.body);
+                }
+                let t = Arc::new(t);
+                shared.tpl_cache.insert(&name, &text, t.clone());
+                t
+            }
+        };
         let out = t
             .execute_template_to_string("\u{0}tpl", &data)
             .map_err(|e| reanchor(&pos, "tpl", &e))?;
