@@ -159,13 +159,27 @@ struct HeadMetadata {
 }
 
 /// Reads what Helm reads of a document (kind, hook annotation); like Helm, a
-/// document that is not YAML is an error.
+/// document that is not YAML is an error. Documents in the plain subset the
+/// scanner proves valid skip the full parse.
 fn head(path: &str, doc: &str) -> Result<Head, Error> {
-    let h: Option<SimpleHead> = crate::yaml::parse_as(doc).map_err(|e| {
+    if let crate::doc_scan::Scan::Valid { kind, hook } = crate::doc_scan::scan(doc) {
+        return Ok(Head {
+            kind: kind.to_string(),
+            hook: hook.map(String::from),
+        });
+    }
+    let (kind, hook) = full_head(doc).map_err(|e| {
         Error::Output(format!(
             "YAML parse error on {path}: error converting YAML to JSON: {e}"
         ))
     })?;
+    Ok(Head { kind, hook })
+}
+
+/// The full parse of a document's head: kind (empty when absent or not a
+/// string) and the hook annotation (a non-string value in its JSON form).
+pub(crate) fn full_head(doc: &str) -> Result<(String, Option<String>), String> {
+    let h: Option<SimpleHead> = crate::yaml::parse_as(doc)?;
     let h = h.unwrap_or_default();
     let kind = h
         .kind
@@ -180,7 +194,7 @@ fn head(path: &str, doc: &str) -> Result<Head, Error> {
                 .unwrap_or_else(|| v.to_string())
         })
     });
-    Ok(Head { kind, hook })
+    Ok((kind, hook))
 }
 
 pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, Error> {
