@@ -545,6 +545,9 @@ fn rendered_documents(chart: &Path, values: Option<&Path>) -> Vec<String> {
         return Vec::new();
     };
     split_documents(&out)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
