@@ -116,17 +116,19 @@ pub fn split_documents(text: &str) -> Vec<&str> {
     let trimmed = text.trim_start();
     let mut docs = Vec::new();
     let mut start = 0;
-    let mut offset = 0;
-    for line in trimmed.split_inclusive('\n') {
-        if let Some(after) = line.strip_prefix("---") {
-            if offset > 0 {
-                docs.push(&trimmed[start..offset]);
-            }
-            // The separator regex eats `---` and following blanks; the rest of the line stays.
-            let rest = after.trim_start_matches([' ', '\t']);
-            start = offset + line.len() - rest.len();
+    // Separator lines: the first line, or any line after a newline, starting with `---`.
+    let first = trimmed.starts_with("---").then_some(0);
+    let rest = trimmed.match_indices("\n---").map(|(i, _)| i + 1);
+    for line_start in first.into_iter().chain(rest) {
+        if line_start > 0 {
+            docs.push(&trimmed[start..line_start]);
         }
-        offset += line.len();
+        let line_end = trimmed[line_start..]
+            .find('\n')
+            .map_or(trimmed.len(), |i| line_start + i + 1);
+        // The separator regex eats `---` and following blanks; the rest of the line stays.
+        let after = &trimmed[line_start + 3..line_end];
+        start = line_end - after.trim_start_matches([' ', '\t']).len();
     }
     docs.push(&trimmed[start..]);
     docs.retain(|d| !d.trim().is_empty());
@@ -392,6 +394,11 @@ mod tests {
             "a: |\n  ---\n---\nb: 1\n\n\n",
             "# Source: x\n---\n# only comments\n",
             "a\r\n---\r\nb\r\n",
+            "---",
+            "a\n---",
+            "a\n--",
+            "a\n----\n-- -\n --- x\n---\n",
+            "---\n---\n---\n",
         ];
         for text in cases {
             let got: Vec<String> = split_documents(text)
