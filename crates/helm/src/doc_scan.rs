@@ -140,9 +140,8 @@ impl<'a> Scanner<'a> {
         }
         let mut start = 0;
         while start < bytes.len() {
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b'\n')
+            let end = self.text[start..]
+                .find('\n')
                 .map_or(bytes.len(), |p| start + p);
             self.line(start, end)?;
             start = end + 1;
@@ -555,10 +554,10 @@ impl<'a> Scanner<'a> {
 
     fn plain_continuation(&mut self, at: usize, end: usize) -> Option<()> {
         let v = &self.text.as_bytes()[at..end];
-        // Past its first line a plain scalar may go on with a quote or a `-`
-        // that is no entry (`--flag`); other indicators go to the full parse.
+        // Past its first line a plain scalar may go on with a quote, a backtick
+        // or a `-` that is no entry (`--flag`); other indicators go to the full parse.
         let continues = match v[0] {
-            b'"' | b'\'' => true,
+            b'"' | b'\'' | b'`' => true,
             b'-' => v.len() > 1 && v[1] != b' ',
             b => !is_indicator(b),
         };
@@ -605,8 +604,25 @@ impl<'a> Scanner<'a> {
 /// C1 controls incl. NEL, byte order marks, non-characters, and the Unicode
 /// line and paragraph separators.
 fn plain_bytes(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while i < bytes.len() {
+        // Eight bytes at a time while they are all printable ASCII (0x20..0x7F):
+        // no byte below 0x20, none with the high bit, none equal to 0x7F.
+        if let Some(chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            let x = u64::from_le_bytes(chunk);
+            let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+            let del = x ^ (ONES * 0x7f);
+            let has_del = del.wrapping_sub(ONES) & !del & HIGH;
+            if below_space | has_del | (x & HIGH) == 0 {
+                i += 8;
+                continue;
+            }
+        }
         let b = bytes[i];
         if (0x20..0x7f).contains(&b) {
             i += 1;

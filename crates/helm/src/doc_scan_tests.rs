@@ -223,6 +223,13 @@ const TRICKY: &[&str] = &[
     "a: x\n  \"y: z\"\n",
     "a: x\n  'y' # c\n",
     "a: x\n  --y\n",
+    "a: x\n  `y`\n",
+    "a: `x`\n",
+    "a: 12345678\u{7f}9\n",
+    "a: 1234567\u{1}89\n",
+    "a: 123456\r789\n",
+    "abcdefgh: 12345678\u{85}\n",
+    "abcdefgh: 1234567\u{feff}\n",
     "a: x\n  - y\n",
     "a: x\n  -\n",
     "a:\n  - x\n    -y\n",
@@ -474,6 +481,11 @@ fn cases() -> Vec<(String, PathBuf, Option<PathBuf>)> {
     }
     charts.sort();
     charts.push(manifest.join("../../charts/skiff"));
+    // Another chart to check, e.g. kube-prometheus-stack with its
+    // dependencies vendored (the corpus copy misses them).
+    if let Some(extra) = std::env::var_os("DOC_SCAN_EXTRA_CHART") {
+        charts.push(PathBuf::from(extra));
+    }
     let mut out = Vec::new();
     for chart in charts {
         let name = chart
@@ -593,5 +605,29 @@ fn corpus_documents_and_their_mutations_agree() {
     eprintln!(
         "{}\n{mutated} mutated documents checked, {mutated_fast} took the fast path",
         report.join("\n")
+    );
+}
+
+#[test]
+fn bytes_the_reader_treats_specially_are_refused_at_any_offset() {
+    let specials = [
+        "\u{1}", "\r", "\u{7f}", "\u{85}", "\u{feff}", "\u{2028}", "\u{fffe}",
+    ];
+    for special in specials {
+        for at in 0..20 {
+            let mut doc = String::from("key: ");
+            doc.push_str(&"x".repeat(at));
+            doc.push_str(special);
+            doc.push_str("yyyyyyyyyyyyyyyy\n");
+            assert_eq!(scan(&doc), Scan::Unsure, "{doc:?}");
+        }
+    }
+    let fine = format!("key: {}\u{e9}{}\n", "x".repeat(13), "y".repeat(9));
+    assert_eq!(
+        scan(&fine),
+        Scan::Valid {
+            kind: "",
+            hook: None
+        }
     );
 }
