@@ -8,6 +8,7 @@
 
 mod chart;
 mod coalesce;
+mod doc_scan;
 mod engine;
 mod error;
 mod files;

@@ -110,31 +110,32 @@ pub fn kind_less(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Helm's `SplitManifests`: documents separated by lines starting with `---`.
-pub fn split_documents(text: &str) -> Vec<String> {
+/// Helm's `SplitManifests`: documents separated by lines starting with `---`,
+/// as slices of `text` (each document is one contiguous run of it).
+pub fn split_documents(text: &str) -> Vec<&str> {
     let trimmed = text.trim_start();
     let mut docs = Vec::new();
-    let mut cur = String::new();
-    let mut first = true;
-    for line in trimmed.split_inclusive('\n') {
-        if let Some(after) = line.strip_prefix("---") {
-            if !first || !cur.is_empty() {
-                docs.push(std::mem::take(&mut cur));
-            }
-            first = false;
-            // The separator regex eats `---` and following blanks; the rest of the line stays.
-            let rest = after.trim_start_matches([' ', '\t']);
-            cur.push_str(rest);
-            continue;
+    let mut start = 0;
+    // Separator lines: the first line, or any line after a newline, starting with `---`.
+    let first = trimmed.starts_with("---").then_some(0);
+    let rest = trimmed.match_indices("\n---").map(|(i, _)| i + 1);
+    for line_start in first.into_iter().chain(rest) {
+        if line_start > 0 {
+            docs.push(&trimmed[start..line_start]);
         }
-        first = false;
-        cur.push_str(line);
+        let line_end = trimmed[line_start..]
+            .find('\n')
+            .map_or(trimmed.len(), |i| line_start + i + 1);
+        // The separator regex eats `---` and following blanks; the rest of the line stays.
+        let after = &trimmed[line_start + 3..line_end];
+        start = line_end - after.trim_start_matches([' ', '\t']).len();
     }
-    docs.push(cur);
-    docs.into_iter()
-        .filter(|d| !d.trim().is_empty())
-        .map(|d| d.trim_start().to_string())
-        .collect()
+    docs.push(&trimmed[start..]);
+    docs.retain(|d| !d.trim().is_empty());
+    for d in &mut docs {
+        *d = d.trim_start();
+    }
+    docs
 }
 
 struct Head {
@@ -159,13 +160,27 @@ struct HeadMetadata {
 }
 
 /// Reads what Helm reads of a document (kind, hook annotation); like Helm, a
-/// document that is not YAML is an error.
+/// document that is not YAML is an error. Documents in the plain subset the
+/// scanner proves valid skip the full parse.
 fn head(path: &str, doc: &str) -> Result<Head, Error> {
-    let h: Option<SimpleHead> = crate::yaml::parse_as(doc).map_err(|e| {
+    if let crate::doc_scan::Scan::Valid { kind, hook } = crate::doc_scan::scan(doc) {
+        return Ok(Head {
+            kind: kind.to_string(),
+            hook: hook.map(String::from),
+        });
+    }
+    let (kind, hook) = full_head(doc).map_err(|e| {
         Error::Output(format!(
             "YAML parse error on {path}: error converting YAML to JSON: {e}"
         ))
     })?;
+    Ok(Head { kind, hook })
+}
+
+/// The full parse of a document's head: kind (empty when absent or not a
+/// string) and the hook annotation (a non-string value in its JSON form).
+pub(crate) fn full_head(doc: &str) -> Result<(String, Option<String>), String> {
+    let h: Option<SimpleHead> = crate::yaml::parse_as(doc)?;
     let h = h.unwrap_or_default();
     let kind = h
         .kind
@@ -180,7 +195,7 @@ fn head(path: &str, doc: &str) -> Result<Head, Error> {
                 .unwrap_or_else(|| v.to_string())
         })
     });
-    Ok(Head { kind, hook })
+    Ok((kind, hook))
 }
 
 pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, Error> {
@@ -191,8 +206,29 @@ pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, 
         if path.ends_with("NOTES.txt") || base.starts_with('_') || content.trim().is_empty() {
             continue;
         }
-        for doc in split_documents(&content) {
-            let h = head(&path, &doc)?;
+        let docs = split_documents(&content);
+        // A file of one document keeps its buffer: the document is cut out in place.
+        let single = (docs.len() == 1).then(|| {
+            let start = docs[0].as_ptr() as usize - content.as_ptr() as usize;
+            (start, start + docs[0].len())
+        });
+        let mut found = Vec::with_capacity(docs.len());
+        for doc in docs {
+            found.push((head(&path, doc)?, doc));
+        }
+        let owned: Vec<(Head, String)> = match single {
+            Some((start, end)) => {
+                let Some((h, _)) = found.pop() else {
+                    continue;
+                };
+                let mut content = content;
+                content.truncate(end);
+                content.drain(..start);
+                vec![(h, content)]
+            }
+            None => found.into_iter().map(|(h, d)| (h, d.to_string())).collect(),
+        };
+        for (h, doc) in owned {
             match h.hook {
                 None => manifests.push(Manifest {
                     source: path.clone(),
@@ -252,23 +288,28 @@ fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<Manifest>) {
 impl Rendered {
     /// The text `helm template` prints.
     pub fn to_helm_output(&self, o: &PrintOptions) -> Result<String, Error> {
-        let mut body = String::new();
-        if o.include_crds {
-            for c in &self.crds {
-                body.push_str(&format!("---\n# Source: {}\n{}\n", c.source, c.content));
-            }
+        let shown_hooks = || {
+            self.hooks
+                .iter()
+                .filter(move |h| !(o.no_hooks || (o.skip_tests && h.is_test())))
+        };
+        let crds = self.crds.iter().filter(|_| o.include_crds);
+        let size: usize = crds
+            .clone()
+            .chain(&self.manifests)
+            .chain(shown_hooks())
+            .map(|m| m.source.len() + m.content.len() + "---\n# Source: \n\n".len())
+            .sum();
+        let mut out = String::with_capacity(size + 1);
+        for m in crds.chain(&self.manifests) {
+            print_manifest(&mut out, m);
         }
-        for m in &self.manifests {
-            body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
-        }
-        let mut out = format!("{}\n", body.trim());
-        if !o.no_hooks {
-            for h in &self.hooks {
-                if o.skip_tests && h.is_test() {
-                    continue;
-                }
-                out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
-            }
+        // Helm trims the joined manifests and ends them with one newline; they
+        // start with `---`, so only the end needs trimming.
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        for h in shown_hooks() {
+            print_manifest(&mut out, h);
         }
         if o.show_only.is_empty() {
             return Ok(out);
@@ -287,7 +328,9 @@ impl Rendered {
                     continue;
                 };
                 if crate::ignore::glob_match(&pattern, rel) {
-                    shown.push_str(&format!("---\n{d}\n"));
+                    shown.push_str("---\n");
+                    shown.push_str(d);
+                    shown.push('\n');
                     found = true;
                 }
             }
@@ -298,5 +341,71 @@ impl Rendered {
             }
         }
         Ok(shown)
+    }
+}
+
+fn print_manifest(out: &mut String, m: &Manifest) {
+    out.push_str("---\n# Source: ");
+    out.push_str(&m.source);
+    out.push('\n');
+    out.push_str(&m.content);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_documents;
+
+    /// The splitting as it was written first (a String per document), kept to
+    /// check that the slicing one finds the same documents.
+    fn reference(text: &str) -> Vec<String> {
+        let mut docs = Vec::new();
+        let mut cur = String::new();
+        let mut first = true;
+        for line in text.trim_start().split_inclusive('\n') {
+            if let Some(after) = line.strip_prefix("---") {
+                if !first || !cur.is_empty() {
+                    docs.push(std::mem::take(&mut cur));
+                }
+                first = false;
+                cur.push_str(after.trim_start_matches([' ', '\t']));
+                continue;
+            }
+            first = false;
+            cur.push_str(line);
+        }
+        docs.push(cur);
+        docs.into_iter()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| d.trim_start().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn documents_split_like_helm() {
+        let cases = [
+            "",
+            "\n\n",
+            "a: 1\n",
+            "---\na: 1\n",
+            "\n  \n---\na: 1\n---\nb: 2",
+            "a: 1\n---\n---\n\n---   c: 3\n---\t\td: 4\n",
+            "---x\ny\n--- \n  \n---\n",
+            "a: |\n  ---\n---\nb: 1\n\n\n",
+            "# Source: x\n---\n# only comments\n",
+            "a\r\n---\r\nb\r\n",
+            "---",
+            "a\n---",
+            "a\n--",
+            "a\n----\n-- -\n --- x\n---\n",
+            "---\n---\n---\n",
+        ];
+        for text in cases {
+            let got: Vec<String> = split_documents(text)
+                .into_iter()
+                .map(String::from)
+                .collect();
+            assert_eq!(got, reference(text), "{text:?}");
+        }
     }
 }
