@@ -481,11 +481,9 @@ fn cases() -> Vec<(String, PathBuf, Option<PathBuf>)> {
     }
     charts.sort();
     charts.push(manifest.join("../../charts/skiff"));
-    // Another chart to check, e.g. kube-prometheus-stack with its
-    // dependencies vendored (the corpus copy misses them).
-    if let Some(extra) = std::env::var_os("DOC_SCAN_EXTRA_CHART") {
-        charts.push(PathBuf::from(extra));
-    }
+    // The corpus copy of kube-prometheus-stack renders nothing (its
+    // dependencies are missing); this one has them.
+    charts.push(skiff_testbed::kube_prometheus_stack_vendored().to_path_buf());
     let mut out = Vec::new();
     for chart in charts {
         let name = chart
