@@ -239,11 +239,7 @@ pub fn parse_tree(
     let src = fixed.as_ref();
     let (mut tree, mut defines) =
         crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
-    let rw = Rewriter {
-        file: name,
-        src,
-        template_as_include,
-    };
+    let rw = Rewriter::new(name, src, template_as_include);
     rw.list(&mut tree);
     for d in defines.iter_mut() {
         rw.list(&mut d.body);
@@ -390,5 +386,18 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         }
         rendered.insert(name.clone(), out.replace("<no value>", ""));
     }
+    drop_in_background((shared, tpls));
     Ok(rendered)
+}
+
+/// Freeing the parsed templates of a big chart is a good part of a render
+/// (8% of bitnami-redis's): a short-lived thread does it, so the caller gets
+/// its output first (argo-cd: 99 -> 92 ms whole process); the CLI exits
+/// without waiting for it.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // When no thread can be started, the closure, and the value with it, is
+    // dropped right here.
+    let _ = std::thread::Builder::new()
+        .name("skiff-helm-free".into())
+        .spawn(move || drop(value));
 }

@@ -22,10 +22,13 @@ use gotmpl::parse::{ActionNode, CommandNode, Expr, ListNode, Node, PipeNode, Pos
 pub const POS_MARK: &str = "\u{1}pos:";
 
 pub struct Rewriter<'a> {
-    pub file: &'a str,
-    pub src: &'a str,
+    file: &'a str,
+    src: &'a str,
     /// In `tpl`, `{{template}}` must reach the chart's definitions: it becomes `include`.
-    pub template_as_include: bool,
+    template_as_include: bool,
+    /// Offsets where lines start, built on the first positioned call: a file
+    /// with many `include`s would otherwise be scanned from the top for each.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 const MUTATORS: &[&str] = &[
@@ -38,17 +41,26 @@ const MUTATORS: &[&str] = &[
 ];
 const POSITIONED: &[&str] = &["required", "fail", "include", "tpl"];
 
-impl Rewriter<'_> {
+impl<'a> Rewriter<'a> {
+    pub fn new(file: &'a str, src: &'a str, template_as_include: bool) -> Self {
+        Rewriter {
+            file,
+            src,
+            template_as_include,
+            line_starts: std::cell::OnceCell::new(),
+        }
+    }
+
     fn position(&self, pos: Pos) -> String {
         let off = pos.offset.min(self.src.len());
-        let before = &self.src[..off];
-        // Called for every positioned call of a file: a byte count (which
-        // vectorises) instead of a substring search keeps it cheap.
-        let line = 1 + before.bytes().filter(|&b| b == b'\n').count();
-        let col = match before.rfind('\n') {
-            Some(i) => off - (i + 1),
-            None => off,
-        };
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.src.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        // The line holding `off` is the last one starting at or before it.
+        let line = starts.partition_point(|&s| s <= off);
+        let col = off - starts[line - 1];
         format!("{POS_MARK}{}:{}:{}", self.file, line, col)
     }
 
