@@ -12,25 +12,27 @@ use crate::coalesce::Table;
 /// Key under which the Files object keeps its contents for `AsConfig`.
 pub const CONTENTS: &str = "__files";
 
-fn contents(files: &[ChartFile]) -> Arc<BTreeMap<String, String>> {
+/// Each file's content once, shared by `Get`, `Lines`, `Glob` and the map
+/// `AsConfig` reads (a chart's files were held three times over: kube-
+/// prometheus-stack's are megabytes).
+fn contents(files: &[ChartFile]) -> Arc<BTreeMap<String, Arc<str>>> {
     Arc::new(
         files
             .iter()
+            // Not lossy: binary files reach b64enc byte for byte.
             .map(|f| {
-                // Not lossy: binary files reach b64enc byte for byte.
                 (
                     f.name.clone(),
-                    crate::gobytes::from_bytes(&f.data).into_owned(),
+                    Arc::from(crate::gobytes::from_bytes(&f.data)),
                 )
             })
             .collect(),
     )
 }
 
-fn string_map(m: &BTreeMap<String, String>) -> Value {
+fn string_map<'a>(m: impl Iterator<Item = (&'a String, &'a Arc<str>)>) -> Value {
     Value::Map(Arc::new(
-        m.iter()
-            .map(|(k, v)| (Arc::from(k.as_str()), Value::String(v.as_str().into())))
+        m.map(|(k, v)| (Arc::from(k.as_str()), Value::String(v.clone())))
             .collect(),
     ))
 }
@@ -46,10 +48,7 @@ pub fn object(files: &[ChartFile]) -> Value {
     let a = all.clone();
     let get = Value::Function(Arc::new(move |args: &[Value]| {
         Ok(Value::String(
-            a.get(&arg_str(args))
-                .map(String::as_str)
-                .unwrap_or("")
-                .into(),
+            a.get(&arg_str(args)).cloned().unwrap_or_else(|| "".into()),
         ))
     }));
     // GetBytes serves the same content: templates use it through functions
@@ -63,7 +62,7 @@ pub fn object(files: &[ChartFile]) -> Value {
             let Some(s) = a.get(&arg_str(args)) else {
                 return Ok(Value::List(Arc::from(vec![])));
             };
-            let s = s.strip_suffix('\n').unwrap_or(s);
+            let s = s.strip_suffix('\n').unwrap_or(s.as_ref());
             Ok(Value::List(
                 s.split('\n').map(|l| Value::String(l.into())).collect(),
             ))
@@ -75,15 +74,12 @@ pub fn object(files: &[ChartFile]) -> Value {
         Value::Function(Arc::new(move |args: &[Value]| {
             let pat = arg_str(args);
             let re = glob_regex(&pat);
-            let m: BTreeMap<String, String> = a
-                .iter()
-                .filter(|(k, _)| re.as_ref().is_some_and(|r| r.is_match(k)))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            Ok(string_map(&m))
+            Ok(string_map(a.iter().filter(|(k, _)| {
+                re.as_ref().is_some_and(|r| r.is_match(k))
+            })))
         })),
     );
-    t.insert(CONTENTS.into(), string_map(&all));
+    t.insert(CONTENTS.into(), string_map(all.iter()));
     Value::Map(Arc::new(t))
 }
 
@@ -178,7 +174,7 @@ pub fn as_secrets(v: &Value) -> String {
                 Arc::from(base(&k).as_str()),
                 Value::String(
                     base64::engine::general_purpose::STANDARD
-                        .encode(c.as_bytes())
+                        .encode(crate::gobytes::to_bytes(&c))
                         .into(),
                 ),
             )
