@@ -1,7 +1,9 @@
 //! The scanner against the full parse: whenever it says valid, the full parse
 //! must accept the document and read the same kind and hook.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use skiff_testbed::{HelmCase, Rng, helm_cases};
 
 use super::{Scan, scan};
 use crate::output::{PrintOptions, full_head, split_documents};
@@ -402,21 +404,6 @@ fn mutations(base: &str) -> Vec<String> {
     out
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A random edit of a real document, at a line start or a random byte.
 fn random_mutation(rng: &mut Rng, doc: &str) -> String {
     let lines: Vec<&str> = doc.split_inclusive('\n').collect();
@@ -456,69 +443,6 @@ fn random_mutation(rng: &mut Rng, doc: &str) -> String {
                 out.push_str(ins);
                 out.push_str(&l[at..]);
             }
-        }
-    }
-    out
-}
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/charts")
-}
-
-/// Each chart of the corpus and of the fixtures, with each values file the
-/// differential test uses: (case name, chart folder, values file).
-fn cases() -> Vec<(String, PathBuf, Option<PathBuf>)> {
-    let mut charts: Vec<PathBuf> = Vec::new();
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in [corpus(), manifest.join("tests/fixtures")] {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            charts.extend(
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| p.join("Chart.yaml").is_file()),
-            );
-        }
-    }
-    charts.sort();
-    charts.push(manifest.join("../../charts/skiff"));
-    // The corpus copy of kube-prometheus-stack renders nothing (its
-    // dependencies are missing); this one has them.
-    charts.push(skiff_testbed::kube_prometheus_stack_vendored().to_path_buf());
-    let mut out = Vec::new();
-    for chart in charts {
-        let name = chart
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        out.push((name.clone(), chart.clone(), None));
-        let mut files = Vec::new();
-        for (dir, in_ci) in [(chart.clone(), false), (chart.join("ci"), true)] {
-            let Ok(rd) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for p in rd.filter_map(Result::ok).map(|e| e.path()) {
-                let f = p
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
-                let yaml = f.ends_with(".yaml") || f.ends_with(".yml");
-                if yaml && (in_ci || (f.starts_with("values") && f != "values.yaml")) {
-                    files.push(p);
-                }
-            }
-        }
-        if let Ok(rd) = std::fs::read_dir(chart.join("examples")) {
-            files.extend(
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path().join("values.yaml"))
-                    .filter(|p| p.is_file()),
-            );
-        }
-        files.sort();
-        for f in files {
-            out.push((format!("{name} -f {}", f.display()), chart.clone(), Some(f)));
         }
     }
     out
@@ -567,11 +491,17 @@ fn corpus_documents_and_their_mutations_agree() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_d0c5_ca11_ab1e_u64);
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut mutated_fast = 0;
     let mut report = Vec::new();
     let mut mutated = 0;
-    for (name, chart, values) in cases() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for HelmCase {
+        name,
+        chart,
+        values,
+    } in helm_cases(&fixtures)
+    {
         let docs = rendered_documents(&chart, values.as_deref());
         let fast = docs.iter().filter(|d| agrees(d)).count();
         if std::env::var_os("DOC_SCAN_EXPLAIN").is_some() {
@@ -579,8 +509,7 @@ fn corpus_documents_and_their_mutations_agree() {
                 explain(&name, d);
             }
         }
-        let short = name.replace(&format!("{}/", chart.display()), "");
-        report.push(format!("{short}: {fast}/{} fast", docs.len()));
+        report.push(format!("{name}: {fast}/{} fast", docs.len()));
         if values.is_none() && matches!(name.as_str(), "argo-cd" | "bitnami-redis" | "podinfo") {
             assert!(
                 fast * 100 >= docs.len() * 95,

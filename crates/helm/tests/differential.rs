@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use skiff_testbed::HelmCase as Case;
+
 const KUBE_VERSION: &str = "1.33.0";
 
 /// Cases whose output may differ, and why. Keys are case names as printed.
@@ -29,88 +31,12 @@ const RANDOM: &[&str] = &[
 ];
 
 fn corpus() -> PathBuf {
-    skiff_testbed::repo_root().join("../shared/corpus/charts")
+    skiff_testbed::corpus_charts()
 }
 
-struct Case {
-    name: String,
-    chart: PathBuf,
-    values: Option<PathBuf>,
-}
-
+/// The cases: see `skiff_testbed::helm_cases`, with this crate's fixture charts.
 fn cases() -> Vec<Case> {
-    let mut out = Vec::new();
-    let mut charts: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("the corpus is at ../shared/corpus")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("Chart.yaml").is_file())
-        .collect();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    if let Ok(rd) = std::fs::read_dir(&fixtures) {
-        charts.extend(
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.join("Chart.yaml").is_file()),
-        );
-    }
-    charts.sort();
-    // The corpus's largest chart, with the dependencies the corpus has.
-    charts.push(skiff_testbed::kube_prometheus_stack_vendored().to_path_buf());
-    // The agent's own chart, last: it must render identically too.
-    charts.push(skiff_testbed::repo_root().join("charts/skiff"));
-    for chart in charts {
-        let name = chart
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        out.push(Case {
-            name: name.clone(),
-            chart: chart.clone(),
-            values: None,
-        });
-        let mut files: Vec<PathBuf> = Vec::new();
-        for pattern_dir in [chart.clone(), chart.join("ci")] {
-            if let Ok(rd) = std::fs::read_dir(&pattern_dir) {
-                for e in rd.filter_map(Result::ok) {
-                    let p = e.path();
-                    let f = p
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned();
-                    let in_ci = pattern_dir.ends_with("ci");
-                    if (in_ci && (f.ends_with(".yaml") || f.ends_with(".yml")))
-                        || (!in_ci
-                            && f.starts_with("values")
-                            && f.ends_with(".yaml")
-                            && f != "values.yaml")
-                    {
-                        files.push(p);
-                    }
-                }
-            }
-        }
-        if let Ok(rd) = std::fs::read_dir(chart.join("examples")) {
-            for e in rd.filter_map(Result::ok) {
-                let v = e.path().join("values.yaml");
-                if v.is_file() {
-                    files.push(v);
-                }
-            }
-        }
-        files.sort();
-        for f in files {
-            let rel = f.strip_prefix(&chart).unwrap_or(&f).display().to_string();
-            out.push(Case {
-                name: format!("{name} -f {rel}"),
-                chart: chart.clone(),
-                values: Some(f),
-            });
-        }
-    }
-    out
+    skiff_testbed::helm_cases(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
 }
 
 fn helm(args: &[&str]) -> Result<String, String> {

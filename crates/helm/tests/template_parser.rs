@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use skiff_helm::template::{parse_ours, parse_with_gotmpl};
+use skiff_testbed::Rng;
 
 /// How the two parsers agreed on one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,21 +301,6 @@ fn deep_nesting_parses_like_gotmpl() {
     assert_eq!(refused, 6, "from 100 nested levels on gotmpl refuses");
 }
 
-/// A small deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const PIECES: &[&str] = &[
     "{{",
     "}}",
@@ -405,7 +391,7 @@ fn mutated_corpus_templates_parse_like_gotmpl() {
         .map(|(_, s)| s)
         .filter(|s| s.contains("{{") && s.len() < 6000)
         .collect();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut failures = Vec::new();
     let rounds = 4000;
     let mut refused = 0;

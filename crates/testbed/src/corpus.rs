@@ -35,6 +35,107 @@ pub fn kube_prometheus_stack_vendored() -> &'static Path {
     })
 }
 
+/// One Helm rendering case: a chart folder and, optionally, a values file.
+#[derive(Debug, Clone)]
+pub struct HelmCase {
+    /// `chart` or `chart -f relative/values.yaml`.
+    pub name: String,
+    pub chart: PathBuf,
+    pub values: Option<PathBuf>,
+}
+
+/// The charts the Helm tests render: every corpus chart, every chart under
+/// `fixtures`, kube-prometheus-stack with its dependencies vendored and the
+/// agent's own chart; each with its default values and with every values
+/// file it ships (`values*.yaml` beside Chart.yaml, `ci/*.yaml`,
+/// `examples/*/values.yaml`).
+pub fn helm_cases(fixtures: &Path) -> Vec<HelmCase> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for dir in [charts(), fixtures.to_path_buf()] {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            dirs.extend(
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.join("Chart.yaml").is_file()),
+            );
+        }
+    }
+    dirs.sort();
+    dirs.push(kube_prometheus_stack_vendored().to_path_buf());
+    dirs.push(crate::repo_root().join("charts/skiff"));
+    let mut out = Vec::new();
+    for chart in dirs {
+        let name = chart
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.push(HelmCase {
+            name: name.clone(),
+            chart: chart.clone(),
+            values: None,
+        });
+        let mut files = Vec::new();
+        for (dir, in_ci) in [(chart.clone(), false), (chart.join("ci"), true)] {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for p in rd.filter_map(Result::ok).map(|e| e.path()) {
+                let f = p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let yaml = f.ends_with(".yaml") || f.ends_with(".yml");
+                if yaml && (in_ci || (f.starts_with("values") && f != "values.yaml")) {
+                    files.push(p);
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(chart.join("examples")) {
+            files.extend(
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path().join("values.yaml"))
+                    .filter(|p| p.is_file()),
+            );
+        }
+        files.sort();
+        for f in files {
+            let rel = f.strip_prefix(&chart).unwrap_or(&f).display().to_string();
+            out.push(HelmCase {
+                name: format!("{name} -f {rel}"),
+                chart: chart.clone(),
+                values: Some(f),
+            });
+        }
+    }
+    out
+}
+
+/// A small deterministic generator (xorshift) for mutation tests, so a
+/// failure reproduces from its seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (any value; zero is made odd).
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
 fn assemble(dir: &Path) -> std::io::Result<()> {
     let corpus = charts();
     copy_dir(&corpus.join("kube-prometheus-stack"), dir)?;

@@ -26,7 +26,9 @@ mod corpus;
 #[cfg(feature = "cluster")]
 pub use cluster::{ControlPlane, Flavour, TestNamespace};
 pub use collector::Collector;
-pub use corpus::{charts as corpus_charts, kube_prometheus_stack_vendored};
+pub use corpus::{
+    HelmCase, Rng, charts as corpus_charts, helm_cases, kube_prometheus_stack_vendored,
+};
 
 /// The repository root, where `testbed/` lives.
 pub fn repo_root() -> PathBuf {
