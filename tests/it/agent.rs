@@ -16,7 +16,7 @@ use serde_json::json;
 use skiff::api::Application;
 use skiff_testbed::{ChildGuard, ControlPlane, TestNamespace};
 
-use crate::fleet::{GitRepo, eventually, install_crds, scratch};
+use crate::fleet::{GitRepo, assert_exit_ok, eventually, install_crds, scratch};
 
 /// An Application manifest as it sits in the fleet repository.
 fn app_yaml(name: &str, namespace: &str, repo: &str, path: &str, self_heal: bool) -> String {
@@ -181,13 +181,7 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
             .expect("run skiff")
     };
     let out = cli(&["sync", "audit", "--wait", "--timeout", "30s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_ok(&out);
     let out = cli(&["get", "apps", "-o", "json"]);
     assert!(
         out.status.success(),
@@ -335,13 +329,7 @@ async fn the_agent_syncs_the_fleet_and_reacts_to_git_triggers_and_drift() {
         .unwrap_or_else(|| panic!("the first sync in history: {history}"));
     let id = oldest["id"].to_string();
     let out = cli(&["rollback", "solo", &id, "--wait", "--timeout", "30s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_ok(&out);
     assert_eq!(
         color(&cms, "solo").await.as_deref(),
         Some("one"),

@@ -14,7 +14,7 @@ use skiff::api::{AppProject, Application};
 use skiff_testbed::ControlPlane;
 
 use crate::agent::start_agent;
-use crate::fleet::{GitRepo, eventually, install_crds, scratch};
+use crate::fleet::{GitRepo, assert_exit_ok, eventually, install_crds, scratch};
 
 fn app_yaml(name: &str, namespace: &str, repo: &str) -> String {
     format!(
@@ -147,13 +147,7 @@ async fn a_deny_window_holds_syncs_until_it_closes_and_manual_sync_gets_through(
         .arg(ControlPlane::shared().kubeconfig())
         .output()
         .expect("skiff sync");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_ok(&out);
     assert!(
         chrono::Utc::now() < closes,
         "the manual sync ran inside the window"
@@ -176,18 +170,22 @@ async fn a_deny_window_holds_syncs_until_it_closes_and_manual_sync_gets_through(
     .await;
     let late = chrono::Utc::now() - closes;
     eprintln!("held sync applied {late} after the window closed");
-    let status = apps
-        .get("held")
-        .await
-        .expect("held")
-        .status
-        .expect("status");
-    assert!(
-        status
-            .conditions
-            .iter()
-            .all(|c| c.type_ != "SyncWindowBlocked"),
-        "{:?}",
-        status.conditions
-    );
+    // The objects are applied before the operation's status is written:
+    // the condition goes with that write, moments later.
+    eventually(
+        "the SyncWindowBlocked condition cleared",
+        Duration::from_secs(15),
+        || {
+            let apps = apps.clone();
+            async move {
+                let status = apps.get("held").await.ok()?.status?;
+                status
+                    .conditions
+                    .iter()
+                    .all(|c| c.type_ != "SyncWindowBlocked")
+                    .then_some(())
+            }
+        },
+    )
+    .await;
 }

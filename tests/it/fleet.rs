@@ -366,3 +366,14 @@ pub fn assert_phase_events_in_order(events: &[&str]) {
         "phase events in order: {events:?}"
     );
 }
+
+/// Asserts a CLI run exited 0, showing what it printed when it did not.
+pub fn assert_exit_ok(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
