@@ -2,6 +2,7 @@
 //! (so `include` reaches any `define`), runs each non-partial template with its
 //! chart's built-in objects, and maps gotmpl errors to Helm's wording.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
@@ -13,7 +14,7 @@ use crate::coalesce::Table;
 use crate::error::Error;
 use crate::files;
 use crate::funcs;
-use crate::rewrite::Rewriter;
+use crate::rewrite::{Rewriter, Strings};
 use crate::values::Prepared;
 
 /// Nesting limit for `include` and `tpl`, so runaway recursion is an error.
@@ -21,10 +22,13 @@ pub const MAX_INCLUDE_DEPTH: usize = 1000;
 /// Rendered output larger than this is an error rather than a memory blow-up.
 pub const MAX_OUTPUT_BYTES: usize = 256 << 20;
 
-struct Renderable {
-    src: String,
-    vals: Table,
-    base_path: String,
+/// A template's text, borrowed from the chart unless it is not valid UTF-8,
+/// and the chart it belongs to.
+struct Source<'c> {
+    src: Cow<'c, str>,
+    /// The chart's place in the walk over charts, the index of its objects.
+    chart: usize,
+    base_path: Arc<str>,
 }
 
 /// Marker wrapped around errors that Helm prints as
@@ -138,20 +142,58 @@ fn chart_object(c: &Chart, is_root: bool) -> Value {
     ])))
 }
 
-/// Collects the templates of `c` (and its subcharts) with the objects they see.
+fn chart_path(c: &Chart, parent_path: &str) -> String {
+    if parent_path.is_empty() {
+        c.name().to_string()
+    } else {
+        format!("{parent_path}/charts/{}", c.name())
+    }
+}
+
+/// The templates of `c` and its subcharts, by name; `charts` counts the
+/// charts visited, in the order [`collect`] visits them.
+fn list_templates<'c>(
+    c: &'c Chart,
+    parent_path: &str,
+    charts: &mut usize,
+    out: &mut BTreeMap<String, Source<'c>>,
+) {
+    let chart = *charts;
+    *charts += 1;
+    let full_path = chart_path(c, parent_path);
+    for sub in &c.dependencies {
+        list_templates(sub, &full_path, charts, out);
+    }
+    let base_path: Arc<str> = Arc::from(format!("{full_path}/templates"));
+    for t in &c.templates {
+        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+        if c.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{}", t.name),
+            Source {
+                src: String::from_utf8_lossy(&t.data),
+                chart,
+                base_path: base_path.clone(),
+            },
+        );
+    }
+}
+
+/// The objects the templates of `c` (and of its subcharts) see, one table per
+/// chart in the order [`list_templates`] visits them.
 fn collect(
     c: &Chart,
     parent_path: &str,
     values: Value,
     p: &Prepared,
     is_root: bool,
-    out: &mut BTreeMap<String, Renderable>,
-) -> Table {
-    let full_path = if parent_path.is_empty() {
-        c.name().to_string()
-    } else {
-        format!("{parent_path}/charts/{}", c.name())
-    };
+    out: &mut Vec<Arc<Table>>,
+) -> Arc<Table> {
+    let id = out.len();
+    out.push(Arc::default());
+    let full_path = chart_path(c, parent_path);
     let mut subcharts = Table::new();
     let mut next = map(vec![
         ("Chart", chart_object(c, is_root)),
@@ -169,23 +211,11 @@ fn collect(
             _ => Value::Map(Arc::new(Table::new())),
         };
         let obj = collect(sub, &full_path, sub_vals, p, false, out);
-        subcharts.insert(sub.name().into(), Value::Map(Arc::new(obj)));
+        subcharts.insert(sub.name().into(), Value::Map(obj));
     }
     next.insert("Subcharts".into(), Value::Map(Arc::new(subcharts)));
-    for t in &c.templates {
-        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
-        if c.is_library() && !base.starts_with('_') {
-            continue;
-        }
-        out.insert(
-            format!("{full_path}/{}", t.name),
-            Renderable {
-                src: String::from_utf8_lossy(&t.data).into_owned(),
-                vals: next.clone(),
-                base_path: format!("{full_path}/templates"),
-            },
-        );
-    }
+    let next = Arc::new(next);
+    out[id] = next.clone();
     next
 }
 
@@ -201,45 +231,59 @@ fn parse_order(names: &mut [&String]) {
 /// gotmpl trims the text after a `{{- /* comment */}}` as if the comment
 /// closed with `-}}`; Go does not. An empty action after such a comment takes
 /// the trim instead, leaving the text intact.
-fn protect_comment_trim(src: &str) -> std::borrow::Cow<'_, str> {
-    if !src.contains("{{-") {
-        return std::borrow::Cow::Borrowed(src);
-    }
-    let mut out = String::with_capacity(src.len() + 16);
-    let mut rest = src;
-    while let Some(i) = rest.find("{{-") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 3..];
-        let body = after.trim_start();
-        if body.starts_with("/*")
-            && let Some(end) = body.find("*/")
-        {
-            let tail_trim = body[end + 2..].trim_start();
-            if tail_trim.starts_with("}}") {
-                let consumed = rest.len() - tail_trim.len() + 2;
-                out.push_str(&rest[i..consumed]);
-                out.push_str("{{\"\"}}");
-                rest = &rest[consumed..];
-                continue;
-            }
+fn protect_comment_trim(src: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    // `src[..copied]` is in `out`; `{{-` before `from` is inside a comment
+    // already handled.
+    let (mut copied, mut from) = (0, 0);
+    for i in memchr::memmem::find_iter(src.as_bytes(), "{{-") {
+        if i < from {
+            continue;
         }
-        out.push_str("{{-");
-        rest = after;
+        from = i + 3;
+        let body = src[i + 3..].trim_start();
+        if !body.starts_with("/*") {
+            continue;
+        }
+        let Some(end) = memchr::memmem::find(body.as_bytes(), b"*/") else {
+            continue;
+        };
+        let tail = body[end + 2..].trim_start();
+        if tail.starts_with("}}") {
+            let consumed = src.len() - tail.len() + 2;
+            let o = out.get_or_insert_with(|| String::with_capacity(src.len() + 16));
+            o.push_str(&src[copied..consumed]);
+            o.push_str("{{\"\"}}");
+            copied = consumed;
+            from = consumed;
+        }
     }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
+    match out {
+        None => Cow::Borrowed(src),
+        Some(mut o) => {
+            o.push_str(&src[copied..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
-pub fn parse_tree(
+type Tree = (ListNode, Vec<gotmpl::parse::DefineNode>);
+
+pub fn parse_tree(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
+    parse_with(name, src, template_as_include, &Strings::default())
+}
+
+fn parse_with(
     name: &str,
     src: &str,
     template_as_include: bool,
-) -> Result<(ListNode, Vec<gotmpl::parse::DefineNode>), Error> {
+    strings: &Strings,
+) -> Result<Tree, Error> {
     let fixed = protect_comment_trim(src);
     let src = fixed.as_ref();
     let (mut tree, mut defines) =
         crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
-    let rw = Rewriter::new(name, src, template_as_include);
+    let rw = Rewriter::new(name, src, template_as_include, strings);
     rw.list(&mut tree);
     for d in defines.iter_mut() {
         rw.list(&mut d.body);
@@ -320,28 +364,38 @@ impl TplCache {
 }
 
 pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, Error> {
-    let mut tpls = BTreeMap::new();
-    collect(
-        &p.chart,
-        "",
-        Value::Map(Arc::new(p.values.clone())),
-        p,
-        true,
-        &mut tpls,
-    );
     let _ = chart;
-    let shared = Arc::new(Shared {
-        template: OnceLock::new(),
-        depth: Default::default(),
-        overlay: Default::default(),
-        tpl_cache: Default::default(),
-    });
-    let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
+    let mut tpls = BTreeMap::new();
+    list_templates(&p.chart, "", &mut 0, &mut tpls);
     let mut names: Vec<&String> = tpls.keys().collect();
     parse_order(&mut names);
-    for name in &names {
-        let r = &tpls[*name];
-        let (tree, defines) = parse_tree(name, &r.src, false)?;
+    let sources: Vec<(&str, &str)> = names
+        .iter()
+        .map(|n| (n.as_str(), tpls[*n].src.as_ref()))
+        .collect();
+    // The objects (`.Files` copies every file) are built while the other
+    // thread parses.
+    let (parsed, (objects, shared)) = parse_all(&sources, || {
+        let mut objects = Vec::new();
+        collect(
+            &p.chart,
+            "",
+            Value::Map(Arc::new(p.values.clone())),
+            p,
+            true,
+            &mut objects,
+        );
+        let shared = Arc::new(Shared {
+            template: OnceLock::new(),
+            depth: Default::default(),
+            overlay: Default::default(),
+            tpl_cache: Default::default(),
+        });
+        (objects, shared)
+    });
+    let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
+    for (name, parsed) in names.iter().zip(parsed) {
+        let (tree, defines) = parsed?;
         if !tree.is_empty_tree() || t.lookup(name).is_none() {
             t = t.add_parse_tree(name, tree);
         }
@@ -367,12 +421,15 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
             continue;
         }
         let r = &tpls[name];
-        let mut vals = r.vals.clone();
+        let mut vals = objects
+            .get(r.chart)
+            .map(|o| Table::clone(o))
+            .ok_or_else(|| Error::Exec(format!("no objects for the chart of {name}")))?;
         vals.insert(
             "Template".into(),
             Value::Map(Arc::new(map(vec![
                 ("Name", Value::String(name.as_str().into())),
-                ("BasePath", Value::String(r.base_path.as_str().into())),
+                ("BasePath", Value::String(r.base_path.clone())),
             ]))),
         );
         let out = t
@@ -384,10 +441,88 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
                 "rendered output exceeds {MAX_OUTPUT_BYTES} bytes"
             )));
         }
-        rendered.insert(name.clone(), out.replace("<no value>", ""));
+        // Go prints a missing value as `<no value>`; Helm drops it.
+        let out = if memchr::memmem::find(out.as_bytes(), b"<no value>").is_some() {
+            out.replace("<no value>", "")
+        } else {
+            out
+        };
+        rendered.insert(name.clone(), out);
     }
-    drop_in_background((shared, tpls));
+    drop(tpls);
+    drop_in_background((shared, objects));
     Ok(rendered)
+}
+
+/// Below this many bytes of templates, a second thread costs more than it saves.
+const PARALLEL_PARSE_BYTES: usize = 64 << 10;
+/// Stack of the second parsing thread: parsing and rewriting recurse once per
+/// nesting level (at most 100 levels).
+const PARSE_STACK_BYTES: usize = 64 << 20;
+
+/// Parses `(name, text)` templates, results in the same order, and runs
+/// `meanwhile` on this thread. With two or more cores, a second thread parses
+/// while `meanwhile` runs and both parse after it (parsing is a third of a
+/// render): each takes the next file from a shared counter, largest first,
+/// since cost follows the density of actions more than size. The caller
+/// still builds the template set in parse order.
+fn parse_all<T>(
+    sources: &[(&str, &str)],
+    meanwhile: impl FnOnce() -> T,
+) -> (Vec<Result<Tree, Error>>, T) {
+    let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
+    let parallel = total >= PARALLEL_PARSE_BYTES
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if !parallel {
+        let side = meanwhile();
+        let strings = Strings::default();
+        let parsed = sources
+            .iter()
+            .map(|(name, src)| parse_with(name, src, false, &strings))
+            .collect();
+        return (parsed, side);
+    }
+    let mut by_size: Vec<usize> = (0..sources.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || -> Vec<(usize, Result<Tree, Error>)> {
+        let strings = Strings::default();
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = by_size.get(k) else {
+                return done;
+            };
+            let (name, src) = sources[i];
+            done.push((i, parse_with(name, src, false, &strings)));
+        }
+    };
+    let (mine, theirs, side) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("skiff-helm-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(scope, work);
+        let side = meanwhile();
+        let mine = work();
+        let theirs = match helper {
+            Ok(h) => h.join().ok(),
+            Err(_) => None,
+        };
+        (mine, theirs, side)
+    });
+    let mut out: Vec<Option<Result<Tree, Error>>> = (0..sources.len()).map(|_| None).collect();
+    for (i, r) in mine.into_iter().chain(theirs.into_iter().flatten()) {
+        out[i] = Some(r);
+    }
+    let parsed = out
+        .into_iter()
+        .zip(sources)
+        .map(|(r, (name, src))| {
+            // Only when the helper thread panicked (then so does this).
+            r.unwrap_or_else(|| parse_with(name, src, false, &Strings::default()))
+        })
+        .collect();
+    (parsed, side)
 }
 
 /// Freeing the parsed templates of a big chart is a good part of a render

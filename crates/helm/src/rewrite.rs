@@ -29,6 +29,53 @@ pub struct Rewriter<'a> {
     /// Offsets where lines start, built on the first positioned call: a file
     /// with many `include`s would otherwise be scanned from the top for each.
     line_starts: std::cell::OnceCell<Vec<usize>>,
+    strings: &'a Strings,
+}
+
+/// Field names as the `Arc<str>` arguments of `__field`, one allocation per
+/// distinct name: charts read `.Values`, `.Release.Name` thousands of times.
+#[derive(Default)]
+pub struct Strings(
+    std::cell::RefCell<
+        std::collections::HashMap<SmolStr, Arc<str>, std::hash::BuildHasherDefault<Fnv>>,
+    >,
+);
+
+/// FNV-1a: field names are short and not chosen to collide with each other
+/// (a collision costs a comparison, not correctness); SipHash was a visible
+/// share of parsing.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+impl Strings {
+    fn get(&self, s: &SmolStr) -> Arc<str> {
+        let mut map = self.0.borrow_mut();
+        if let Some(a) = map.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s.as_str());
+        map.insert(s.clone(), a.clone());
+        a
+    }
 }
 
 const MUTATORS: &[&str] = &[
@@ -42,12 +89,18 @@ const MUTATORS: &[&str] = &[
 const POSITIONED: &[&str] = &["required", "fail", "include", "tpl"];
 
 impl<'a> Rewriter<'a> {
-    pub fn new(file: &'a str, src: &'a str, template_as_include: bool) -> Self {
+    pub fn new(
+        file: &'a str,
+        src: &'a str,
+        template_as_include: bool,
+        strings: &'a Strings,
+    ) -> Self {
         Rewriter {
             file,
             src,
             template_as_include,
             line_starts: std::cell::OnceCell::new(),
+            strings,
         }
     }
 
@@ -64,33 +117,37 @@ impl<'a> Rewriter<'a> {
         format!("{POS_MARK}{}:{}:{}", self.file, line, col)
     }
 
+    /// Rewrites the nodes in place: only a mutating declaration adds a node,
+    /// so the list is not rebuilt.
     pub fn list(&self, list: &mut ListNode) {
-        let nodes = std::mem::take(&mut list.nodes);
-        for node in nodes {
-            self.node(node, &mut list.nodes);
+        let mut i = 0;
+        while i < list.nodes.len() {
+            if let Some(extra) = self.node(&mut list.nodes[i]) {
+                i += 1;
+                list.nodes.insert(i, extra);
+            }
+            i += 1;
         }
     }
 
-    fn node(&self, node: Node, out: &mut Vec<Node>) {
+    /// Rewrites `node`; returns the node to insert after it, if any.
+    fn node(&self, node: &mut Node) -> Option<Node> {
         match node {
-            Node::Action(mut a) => {
+            Node::Action(a) => {
                 self.pipe(&mut a.pipe);
                 if a.pipe.decl.is_empty() {
                     let pos = a.pipe.pos;
                     a.pipe.commands.push(CommandNode {
                         pos,
-                        args: vec![Expr::Identifier(pos, SmolStr::new("__print"))],
+                        args: vec![Expr::Identifier(pos, SmolStr::new_static("__print"))],
                     });
-                    out.push(Node::Action(a));
                 } else if let Some(target) = mutated_variable(&a.pipe) {
                     // `$_ := set $d ...` -> `$d = set $d ...` then `$_ := $d`.
-                    let decl = std::mem::take(&mut a.pipe.decl);
+                    let decl = std::mem::replace(&mut a.pipe.decl, vec![target.clone()]);
                     let was_assign = a.pipe.is_assign;
                     let pos = a.pipe.pos;
-                    a.pipe.decl = vec![target.clone()];
                     a.pipe.is_assign = true;
-                    out.push(Node::Action(a));
-                    out.push(Node::Action(ActionNode {
+                    return Some(Node::Action(ActionNode {
                         pos,
                         pipe: PipeNode {
                             pos,
@@ -102,42 +159,26 @@ impl<'a> Rewriter<'a> {
                             is_assign: was_assign,
                         },
                     }));
-                } else {
-                    out.push(Node::Action(a));
                 }
             }
-            Node::If(mut b) => {
-                self.branch(&mut b);
-                out.push(Node::If(b));
-            }
-            Node::With(mut b) => {
-                self.branch(&mut b);
-                out.push(Node::With(b));
-            }
-            Node::Range(mut b) => {
-                self.branch(&mut b);
-                out.push(Node::Range(b));
-            }
-            Node::List(mut l) => {
-                self.list(&mut l);
-                out.push(Node::List(l));
-            }
-            Node::Template(mut t) => {
+            Node::If(b) | Node::With(b) | Node::Range(b) => self.branch(b),
+            Node::List(l) => self.list(l),
+            Node::Template(t) => {
                 if let Some(p) = t.pipe.as_mut() {
                     self.pipe(p);
                 }
                 if self.template_as_include {
                     let pos = t.pos;
                     let mut args = vec![
-                        Expr::Identifier(pos, SmolStr::new("include")),
+                        Expr::Identifier(pos, SmolStr::new_static("include")),
                         Expr::String(pos, Arc::from(self.position(pos).as_str())),
                         Expr::String(pos, Arc::from(t.name.as_str())),
                     ];
-                    match t.pipe {
+                    match t.pipe.take() {
                         Some(p) => args.push(Expr::Pipe(pos, p)),
                         None => args.push(Expr::Nil(pos)),
                     }
-                    out.push(Node::Action(ActionNode {
+                    *node = Node::Action(ActionNode {
                         pos,
                         pipe: PipeNode {
                             pos,
@@ -145,17 +186,13 @@ impl<'a> Rewriter<'a> {
                             commands: vec![CommandNode { pos, args }],
                             is_assign: false,
                         },
-                    }));
-                } else {
-                    out.push(Node::Template(t));
+                    });
                 }
             }
-            Node::Define(mut d) => {
-                self.list(&mut d.body);
-                out.push(Node::Define(d));
-            }
-            other => out.push(other),
+            Node::Define(d) => self.list(&mut d.body),
+            _ => {}
         }
+        None
     }
 
     fn branch(&self, b: &mut gotmpl::parse::BranchNode) {
@@ -189,7 +226,7 @@ impl<'a> Rewriter<'a> {
         }
         if let (true, Some(pos)) = (is_method && (cmd.args.len() > 1 || piped), first_pos) {
             cmd.args
-                .insert(0, Expr::Identifier(pos, SmolStr::new("call")));
+                .insert(0, Expr::Identifier(pos, SmolStr::new_static("call")));
             return;
         }
         if let Some(Expr::Identifier(pos, name)) = cmd.args.first()
@@ -209,15 +246,15 @@ impl<'a> Rewriter<'a> {
         }
         let method = match e {
             Expr::Field(_, f) | Expr::Variable(_, _, f) | Expr::Chain(_, _, f) => {
-                f.last().map(|s| s.to_string())
+                f.last().map(SmolStr::as_str)
             }
             _ => None,
         };
-        let func = match method.as_deref() {
+        let func = match method {
             Some("AsConfig") => "__asConfig",
             Some("AsSecrets") => "__asSecrets",
             _ => {
-                field_access(e);
+                self.field_access(e);
                 return;
             }
         };
@@ -245,7 +282,7 @@ impl<'a> Rewriter<'a> {
             }
             other => other,
         };
-        field_access(&mut receiver);
+        self.field_access(&mut receiver);
         *e = Expr::Pipe(
             pos,
             PipeNode {
@@ -253,8 +290,43 @@ impl<'a> Rewriter<'a> {
                 decl: vec![],
                 commands: vec![CommandNode {
                     pos,
-                    args: vec![Expr::Identifier(pos, SmolStr::new(func)), receiver],
+                    args: vec![Expr::Identifier(pos, SmolStr::new_static(func)), receiver],
                 }],
+                is_assign: false,
+            },
+        );
+    }
+
+    /// `.a.b` -> `(__field . "a" "b")`, so field reads see in-place dict mutations.
+    fn field_access(&self, e: &mut Expr) {
+        let pos = e.pos();
+        let (base, fields) = match std::mem::replace(e, Expr::Nil(pos)) {
+            Expr::Field(p, f) if !f.is_empty() => (Expr::Dot(p), f),
+            Expr::Variable(p, n, f) if !f.is_empty() => (Expr::Variable(p, n, vec![]), f),
+            Expr::Chain(_, inner, f)
+                if !f.is_empty() && !matches!(*inner, Expr::Identifier(..)) =>
+            {
+                (*inner, f)
+            }
+            other => {
+                *e = other;
+                return;
+            }
+        };
+        let mut args = Vec::with_capacity(2 + fields.len());
+        args.push(Expr::Identifier(pos, SmolStr::new_static("__field")));
+        args.push(base);
+        args.extend(
+            fields
+                .iter()
+                .map(|f| Expr::String(pos, self.strings.get(f))),
+        );
+        *e = Expr::Pipe(
+            pos,
+            PipeNode {
+                pos,
+                decl: vec![],
+                commands: vec![CommandNode { pos, args }],
                 is_assign: false,
             },
         );
@@ -281,35 +353,4 @@ fn mutated_variable(p: &PipeNode) -> Option<SmolStr> {
         }
         _ => None,
     }
-}
-
-/// `.a.b` -> `(__field . "a" "b")`, so field reads see in-place dict mutations.
-fn field_access(e: &mut Expr) {
-    let pos = e.pos();
-    let (base, fields) = match std::mem::replace(e, Expr::Nil(pos)) {
-        Expr::Field(p, f) if !f.is_empty() => (Expr::Dot(p), f),
-        Expr::Variable(p, n, f) if !f.is_empty() => (Expr::Variable(p, n, vec![]), f),
-        Expr::Chain(_, inner, f) if !f.is_empty() && !matches!(*inner, Expr::Identifier(..)) => {
-            (*inner, f)
-        }
-        other => {
-            *e = other;
-            return;
-        }
-    };
-    let mut args = vec![Expr::Identifier(pos, SmolStr::new("__field")), base];
-    args.extend(
-        fields
-            .iter()
-            .map(|f| Expr::String(pos, Arc::from(f.as_str()))),
-    );
-    *e = Expr::Pipe(
-        pos,
-        PipeNode {
-            pos,
-            decl: vec![],
-            commands: vec![CommandNode { pos, args }],
-            is_assign: false,
-        },
-    );
 }

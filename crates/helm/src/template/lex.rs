@@ -85,8 +85,16 @@ pub struct Lexer<'a> {
     line_at: usize,
 }
 
-const LEFT: &[u8] = b"{{";
 const RIGHT: &str = "}}";
+
+/// Where the first `{{` starts; the searcher is built once, not per text run.
+fn find_left(bytes: &[u8]) -> Option<usize> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER
+        .get_or_init(|| memchr::memmem::Finder::new(b"{{"))
+        .find(bytes)
+}
 
 /// Space, tab, CR or LF: the only bytes that make `{{-`/`-}}` trim markers.
 fn is_go_space(b: u8) -> bool {
@@ -227,7 +235,7 @@ impl<'a> Lexer<'a> {
     fn text(&mut self, out: &mut VecDeque<Token<'a>>, trim: bool) -> Result<bool, Reject> {
         let bytes = self.src.as_bytes();
         let before = out.len();
-        let Some(rel) = memchr::memmem::find(&bytes[self.pos..], LEFT) else {
+        let Some(rel) = find_left(&bytes[self.pos..]) else {
             let end = self.src.len();
             self.pending_text(out, end, trim, false);
             self.pos = end;

@@ -274,7 +274,9 @@ impl<'a> Parser<'a> {
         if (!multi_decl && decl.len() > 1) || decl.len() > 2 {
             return Err(Reject);
         }
-        let mut commands = vec![self.command()?];
+        // Room for the `__print` command the Rewriter appends to actions.
+        let mut commands = Vec::with_capacity(2);
+        commands.push(self.command()?);
         while self.peek()? == Kind::Pipe {
             self.next()?;
             commands.push(self.command()?);
