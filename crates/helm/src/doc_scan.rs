@@ -125,7 +125,7 @@ impl<'a> Scanner<'a> {
             text,
             levels: [EMPTY; MAX_DEPTH],
             depth: 0,
-            keys: Vec::new(),
+            keys: Vec::with_capacity(64),
             pending: Pending::None,
             nodes: 0,
             kind: None,
@@ -139,12 +139,12 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let mut start = 0;
-        while start < bytes.len() {
-            let end = self.text[start..]
-                .find('\n')
-                .map_or(bytes.len(), |p| start + p);
+        for end in memchr::memchr_iter(b'\n', bytes) {
             self.line(start, end)?;
             start = end + 1;
+        }
+        if start < bytes.len() {
+            self.line(start, bytes.len())?;
         }
         match self.pending {
             Pending::Quoted { .. } => return None,
@@ -163,7 +163,7 @@ impl<'a> Scanner<'a> {
     fn line(&mut self, start: usize, end: usize) -> Option<()> {
         let bytes = self.text.as_bytes();
         let line = &bytes[start..end];
-        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        let indent = leading_spaces(line);
         let rest = &line[indent..];
         if indent == 0
             && (line.starts_with(b"---") || line.starts_with(b"...") || line.starts_with(b"%"))
@@ -519,10 +519,13 @@ impl<'a> Scanner<'a> {
     /// Sets `pending` to `Quoted` when the scalar goes on, else `None`.
     fn quoted_from(&mut self, at: usize, end: usize, n: usize, double: bool) -> Option<()> {
         let bytes = self.text.as_bytes();
+        let quote = if double { b'"' } else { b'\'' };
+        // Only tabs, quotes and (when double-quoted) backslashes decide anything.
+        let escape = if double { b'\\' } else { quote };
         let mut i = at;
-        while i < end {
-            let b = bytes[i];
-            match b {
+        while let Some(p) = memchr::memchr3(b'\t', quote, escape, &bytes[i..end]) {
+            i += p;
+            match bytes[i] {
                 b'\t' => return None,
                 b'\'' if !double => {
                     if i + 1 < end && bytes[i + 1] == b'\'' {
@@ -604,28 +607,31 @@ impl<'a> Scanner<'a> {
 /// C1 controls incl. NEL, byte order marks, non-characters, and the Unicode
 /// line and paragraph separators.
 fn plain_bytes(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while they are all printable ASCII (0x20..0x7F):
-        // no byte below 0x20, none with the high bit, none equal to 0x7F.
-        if let Some(chunk) = bytes
-            .get(i..i + 8)
-            .and_then(|c| <[u8; 8]>::try_from(c).ok())
-        {
-            let x = u64::from_le_bytes(chunk);
-            let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-            let del = x ^ (ONES * 0x7f);
-            let has_del = del.wrapping_sub(ONES) & !del & HIGH;
-            if below_space | has_del | (x & HIGH) == 0 {
-                i += 8;
-                continue;
-            }
+    // Blocks of printable ASCII, tabs and newlines pass without a closer look;
+    // the loop is written so the compiler can check a block in a few vector
+    // instructions. Manifests are mostly such text.
+    const BLOCK: usize = 32;
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    let mut offset = 0;
+    for block in &mut blocks {
+        let plain = block.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n') | (b == b'\t'))
+        });
+        if !plain && !special_free(bytes, offset, offset + BLOCK) {
+            return false;
         }
+        offset += BLOCK;
+    }
+    special_free(bytes, offset, bytes.len())
+}
+
+/// Byte by byte: whether `bytes[from..to]` holds no byte the reader treats
+/// specially (a multi-byte sequence is looked at from its first byte, which
+/// may read past `to`).
+fn special_free(bytes: &[u8], from: usize, to: usize) -> bool {
+    for i in from..to {
         let b = bytes[i];
         if (0x20..0x7f).contains(&b) {
-            i += 1;
             continue;
         }
         match b {
@@ -648,9 +654,21 @@ fn plain_bytes(bytes: &[u8]) -> bool {
             0x80..=0xFF => {}
             _ => return false,
         }
-        i += 1;
     }
     true
+}
+
+/// The number of spaces a line starts with.
+fn leading_spaces(line: &[u8]) -> usize {
+    // Nested manifests (CRD schemas) indent by dozens of spaces.
+    let mut n = 0;
+    while line.len() - n >= 8 && line[n..n + 8] == *b"        " {
+        n += 8;
+    }
+    while n < line.len() && line[n] == b' ' {
+        n += 1;
+    }
+    n
 }
 
 /// Whether a line's content is a block sequence entry (`-` then space or end).
@@ -711,7 +729,7 @@ fn parse_key(s: &[u8]) -> Option<Key> {
         }
         let len = s
             .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b"_./$-+@~=%".contains(&b)))
+            .position(|&b| !KEY_BYTES[usize::from(b)])
             .unwrap_or(s.len());
         ((0, len), len)
     };
@@ -725,6 +743,22 @@ fn parse_key(s: &[u8]) -> Option<Key> {
         typed,
     })
 }
+
+/// The bytes of a plain key: ASCII letters, digits and `_./$-+@~=%`.
+static KEY_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'_' | b'.' | b'/' | b'$' | b'-' | b'+' | b'@' | b'~' | b'=' | b'%'
+            );
+        b += 1;
+    }
+    t
+};
 
 fn typed_key(k: &[u8]) -> bool {
     if matches!(k[0], b'0'..=b'9' | b'+' | b'-' | b'.') {
@@ -742,19 +776,19 @@ fn typed_key(k: &[u8]) -> bool {
 fn plain_body(v: &[u8]) -> Option<(usize, bool)> {
     let mut end = v.len();
     let mut commented = false;
-    let mut i = 0;
-    while i < v.len() {
+    // Only tabs, colons and `#` decide anything; long description lines are
+    // searched for them rather than walked.
+    for i in memchr::memchr3_iter(b'\t', b':', b'#', v) {
         match v[i] {
             b'\t' => return None,
             b':' if i + 1 == v.len() || v[i + 1] == b' ' => return None,
-            b' ' if i + 1 < v.len() && v[i + 1] == b'#' => {
-                end = i;
+            b'#' if i > 0 && v[i - 1] == b' ' => {
+                end = i - 1;
                 commented = true;
                 break;
             }
             _ => {}
         }
-        i += 1;
     }
     while end > 0 && v[end - 1] == b' ' {
         end -= 1;

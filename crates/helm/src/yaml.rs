@@ -209,18 +209,29 @@ fn is_timestamp(s: &str) -> bool {
 /// go-yaml v2's key order: digit runs compare as numbers, and non-letters sort
 /// before letters.
 fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
+    // ASCII keys (nearly all) compare as bytes, without collecting chars.
+    if a.is_ascii() && b.is_ascii() {
+        return key_less_units(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
-    let n = ar.len().min(br.len());
+    key_less_units(&ar, &br)
+}
+
+/// [`key_less`] over the keys' characters, given as chars or ASCII bytes.
+fn key_less_units<T: Copy + Into<char>>(a: &[T], b: &[T]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let ac = |i: usize| -> char { a[i].into() };
+    let bc = |i: usize| -> char { b[i].into() };
+    let n = a.len().min(b.len());
     for i in 0..n {
-        if ar[i] == br[i] {
+        if ac(i) == bc(i) {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ac(i).is_alphabetic();
+        let bl = bc(i).is_alphabetic();
         if al && bl {
-            return ar[i].cmp(&br[i]);
+            return ac(i).cmp(&bc(i));
         }
         if al || bl {
             return if bl {
@@ -231,11 +242,11 @@ fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
         }
         let mut an: i64 = 0;
         let mut bn: i64 = 0;
-        if ar[i] == '0' || br[i] == '0' {
+        if ac(i) == '0' || bc(i) == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && ac(j - 1).is_ascii_digit() {
                 j -= 1;
-                if ar[j] != '0' {
+                if ac(j) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -243,13 +254,13 @@ fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+        while ai < a.len() && ac(ai).is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(ac(ai) as i64 - '0' as i64);
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+        while bi < b.len() && bc(bi).is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(bc(bi) as i64 - '0' as i64);
             bi += 1;
         }
         if an != bn {
@@ -258,17 +269,17 @@ fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
         if ai != bi {
             return ai.cmp(&bi);
         }
-        return ar[i].cmp(&br[i]);
+        return ac(i).cmp(&bc(i));
     }
-    ar.len().cmp(&br.len())
+    a.len().cmp(&b.len())
 }
 
 /// The scalar forms go-yaml emits after its JSON round trip.
-enum Scalar {
+enum Scalar<'a> {
     Null,
     Bool(bool),
     Number(String),
-    Str(String),
+    Str(&'a str),
 }
 
 /// Encodes like Helm's `toYaml` (without its final newline trim).
@@ -321,14 +332,22 @@ const WIDTH: usize = 80;
 
 impl Emitter {
     fn write(&mut self, s: &str) {
-        for c in s.chars() {
-            if c == '\n' {
-                self.column = 0;
-            } else {
-                self.column += 1;
-            }
+        // The column counts chars since the last line break.
+        match s.rfind('\n') {
+            Some(i) => self.column = s[i + 1..].chars().count(),
+            None => self.column += s.chars().count(),
         }
         self.out.push_str(s);
+    }
+
+    fn spaces(&mut self, n: usize) {
+        const SPACES: &str = "                                ";
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(SPACES.len());
+            self.write(&SPACES[..k]);
+            left -= k;
+        }
     }
 
     /// libyaml skips the line break when the previous scalar already ended one.
@@ -336,8 +355,7 @@ impl Emitter {
         if self.column != 0 || !self.out.ends_with('\n') {
             self.write("\n");
         }
-        let n = indent.max(0) as usize;
-        self.write(&" ".repeat(n));
+        self.spaces(indent.max(0) as usize);
     }
 
     /// `indent` is the indentation of the collection this node belongs to.
@@ -352,7 +370,7 @@ impl Emitter {
                     if i > 0 || ctx == Ctx::MapValue {
                         self.newline_indent(ind);
                     }
-                    self.scalar(&Scalar::Str((*k).clone()), ind, true);
+                    self.scalar(&Scalar::Str(k), ind, true);
                     self.write(":");
                     let val = &m[k.as_str()];
                     match val {
@@ -384,7 +402,7 @@ impl Emitter {
             serde_json::Value::Number(n) => {
                 self.scalar(&Scalar::Number(json_number(n)), indent, false)
             }
-            serde_json::Value::String(s) => self.scalar(&Scalar::Str(s.clone()), indent, false),
+            serde_json::Value::String(s) => self.scalar(&Scalar::Str(s), indent, false),
         }
     }
 
@@ -458,6 +476,11 @@ impl Emitter {
     }
 
     fn plain(&mut self, text: &str, ind: i64, allow_breaks: bool) {
+        // Without a space there is nowhere to break.
+        if !text.contains(' ') {
+            self.write(text);
+            return;
+        }
         let chars: Vec<char> = text.chars().collect();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
@@ -580,18 +603,14 @@ impl Emitter {
         };
         self.write(chomp);
         self.write("\n");
-        let mut at_line_start = true;
-        for c in text.chars() {
-            if c == '\n' {
+        // Each line indented, empty lines left empty.
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
                 self.write("\n");
-                at_line_start = true;
-            } else {
-                if at_line_start {
-                    self.write(&" ".repeat(ind.max(0) as usize));
-                    at_line_start = false;
-                }
-                let mut b = [0u8; 4];
-                self.write(c.encode_utf8(&mut b));
+            }
+            if !line.is_empty() {
+                self.spaces(ind.max(0) as usize);
+                self.write(line);
             }
         }
     }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{Reg, arg, err, sarg, strval};
-use crate::coalesce::{Table, to_table};
+use super::{Reg, arg, err, key_of, str_of, strval};
+use crate::coalesce::{Table, table, to_table};
 use crate::engine::Shared;
 use gotmpl::Value;
 
@@ -47,15 +47,16 @@ fn merge_into(dst: &mut Table, src: &Table, overwrite: bool) {
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     let sh = Arc::downgrade(shared);
     r.f("__field", move |a| {
-        let mut cur = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        let shared = super::up(&sh)?;
+        let mut cur = shared.overlay.resolve(arg(a, 0));
         // Go's zero value for a nil base is no error; a nil met while walking
         // the chain (missing or null key) is "nil pointer evaluating".
         for (i, f) in a.iter().skip(1).enumerate() {
-            let name = strval(f);
+            let name = str_of(f);
             cur = match cur {
-                Value::Map(m) => super::up(&sh)?
+                Value::Map(m) => shared
                     .overlay
-                    .resolve(m.get(name.as_str()).cloned().unwrap_or(Value::Nil)),
+                    .resolve(m.get(&*name).cloned().unwrap_or(Value::Nil)),
                 // `.Capabilities.APIVersions.Has` is a method of a string list.
                 Value::List(l) if name == "Has" => {
                     Value::Function(Arc::new(move |args: &[Value]| {
@@ -86,10 +87,11 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     }
     let sh = Arc::downgrade(shared);
     r.f("index", move |a| {
-        let mut cur = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        let shared = super::up(&sh)?;
+        let mut cur = shared.overlay.resolve(arg(a, 0));
         for k in a.iter().skip(1) {
             cur = match (&cur, k) {
-                (Value::Map(m), _) => m.get(strval(k).as_str()).cloned().unwrap_or(Value::Nil),
+                (Value::Map(m), _) => m.get(&*str_of(k)).cloned().unwrap_or(Value::Nil),
                 (Value::List(l), _) => {
                     let i = super::to_i64(k);
                     if i < 0 || i as usize >= l.len() {
@@ -105,88 +107,98 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                     )));
                 }
             };
-            cur = super::up(&sh)?.overlay.resolve(cur);
+            cur = shared.overlay.resolve(cur);
         }
         Ok(cur)
     });
     r.f("dict", |a| {
         let mut t = Table::new();
         for pair in a.chunks(2) {
-            t.insert(
-                Arc::from(strval(&pair[0]).as_str()),
-                pair.get(1).cloned().unwrap_or(Value::Nil),
-            );
+            t.insert(key_of(&pair[0]), pair.get(1).cloned().unwrap_or(Value::Nil));
         }
         Ok(dict(t))
     });
     let sh = Arc::downgrade(shared);
     r.f("set", move |a| {
-        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        let shared = super::up(&sh)?;
+        let target = shared.overlay.resolve(arg(a, 0));
         let mut t = to_table(&target);
-        t.insert(Arc::from(sarg(a, 1).as_str()), arg(a, 2));
+        t.insert(a.get(1).map_or_else(|| Arc::from(""), key_of), arg(a, 2));
         let new = dict(t);
-        super::up(&sh)?.overlay.replace(&target, new.clone());
+        shared.overlay.replace(&target, new.clone());
         Ok(new)
     });
     let sh = Arc::downgrade(shared);
     r.f("unset", move |a| {
-        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        let shared = super::up(&sh)?;
+        let target = shared.overlay.resolve(arg(a, 0));
         let mut t = to_table(&target);
-        t.remove(sarg(a, 1).as_str());
+        t.remove(&*super::sarg_ref(a, 1));
         let new = dict(t);
-        super::up(&sh)?.overlay.replace(&target, new.clone());
+        shared.overlay.replace(&target, new.clone());
         Ok(new)
     });
+    // The readers below look into the map where it is; copying it first
+    // (a whole values section, for `hasKey .Values "x"`) is what they cost.
     let sh = Arc::downgrade(shared);
     r.f("hasKey", move |a| {
-        let t = to_table(&super::up(&sh)?.overlay.resolve(arg(a, 0)));
-        Ok(Value::Bool(t.contains_key(sarg(a, 1).as_str())))
+        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        let found = table(&target).is_some_and(|t| t.contains_key(&*super::sarg_ref(a, 1)));
+        Ok(Value::Bool(found))
     });
     let sh = Arc::downgrade(shared);
     r.f("get", move |a| {
-        let t = to_table(&super::up(&sh)?.overlay.resolve(arg(a, 0)));
-        Ok(t.get(sarg(a, 1).as_str())
+        let target = super::up(&sh)?.overlay.resolve(arg(a, 0));
+        Ok(table(&target)
+            .and_then(|t| t.get(&*super::sarg_ref(a, 1)))
             .cloned()
             .unwrap_or_else(|| Value::String("".into())))
     });
     r.f("keys", |a| {
         let mut out = Vec::new();
         for d in a {
-            out.extend(to_table(d).keys().map(|k| Value::String(k.clone())));
+            if let Some(t) = table(d) {
+                out.extend(t.keys().map(|k| Value::String(k.clone())));
+            }
         }
         Ok(Value::List(out.into()))
     });
     r.f("values", |a| {
-        Ok(Value::List(
-            to_table(&arg(a, 0)).values().cloned().collect(),
-        ))
+        Ok(Value::List(match a.first().and_then(table) {
+            Some(t) => t.values().cloned().collect(),
+            None => Arc::from(vec![]),
+        }))
     });
     r.f("pluck", |a| {
-        let k = sarg(a, 0);
+        let k = super::sarg_ref(a, 0);
         Ok(Value::List(
             a[1.min(a.len())..]
                 .iter()
-                .filter_map(|d| to_table(d).get(k.as_str()).cloned())
+                .filter_map(|d| table(d).and_then(|t| t.get(&*k)).cloned())
                 .collect(),
         ))
     });
     r.f("pick", |a| {
-        let t = to_table(&arg(a, 0));
         let keys: Vec<String> = a.iter().skip(1).map(strval).collect();
-        Ok(dict(
-            t.into_iter()
-                .filter(|(k, _)| keys.iter().any(|x| x == &**k))
+        Ok(dict(match a.first().and_then(table) {
+            Some(t) => t
+                .iter()
+                .filter(|(k, _)| keys.iter().any(|x| x == &***k))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-        ))
+            None => Table::new(),
+        }))
     });
     r.f("omit", |a| {
-        let t = to_table(&arg(a, 0));
         let keys: Vec<String> = a.iter().skip(1).map(strval).collect();
-        Ok(dict(
-            t.into_iter()
-                .filter(|(k, _)| !keys.iter().any(|x| x == &**k))
+        Ok(dict(match a.first().and_then(table) {
+            Some(t) => t
+                .iter()
+                .filter(|(k, _)| !keys.iter().any(|x| x == &***k))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-        ))
+            None => Table::new(),
+        }))
     });
     r.f("dig", |a| {
         if a.len() < 3 {
@@ -197,7 +209,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let mut cur = a[a.len() - 1].clone();
         for k in keys {
             match cur {
-                Value::Map(m) => match m.get(strval(k).as_str()) {
+                Value::Map(m) => match m.get(&*str_of(k)) {
                     Some(v) => cur = v.clone(),
                     None => return Ok(default),
                 },
@@ -217,11 +229,10 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
             let target = super::up(&sh)?.overlay.resolve_deep(arg(a, 0));
             let mut dst = to_table(&target);
             for src in a.iter().skip(1) {
-                merge_into(
-                    &mut dst,
-                    &to_table(&super::up(&sh)?.overlay.resolve_deep(src.clone())),
-                    overwrite,
-                );
+                let src = super::up(&sh)?.overlay.resolve_deep(src.clone());
+                if let Some(src) = table(&src) {
+                    merge_into(&mut dst, src, overwrite);
+                }
             }
             let new = dict(dst);
             super::up(&sh)?

@@ -40,6 +40,27 @@ pub fn strval(v: &Value) -> String {
     }
 }
 
+/// [`strval`] without a copy when the value is already a string.
+pub fn str_of(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(gofmt::sprint(other)),
+    }
+}
+
+/// Argument `i` as text ([`str_of`]); empty when absent.
+pub fn sarg_ref(args: &[Value], i: usize) -> std::borrow::Cow<'_, str> {
+    args.get(i).map_or(std::borrow::Cow::Borrowed(""), str_of)
+}
+
+/// A map key from a value: a string key shares its text.
+pub fn key_of(v: &Value) -> Arc<str> {
+    match v {
+        Value::String(s) => s.clone(),
+        other => Arc::from(gofmt::sprint(other)),
+    }
+}
+
 pub fn s(v: impl Into<Arc<str>>) -> Value {
     Value::String(v.into())
 }

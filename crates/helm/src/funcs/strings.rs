@@ -375,7 +375,7 @@ pub fn register(r: &mut Reg) {
     r.f("regexQuoteMeta", |a| Ok(s(regex::escape(&sarg(a, 0)))));
 }
 
-fn re(p: &str) -> Result<regex::Regex, gotmpl::TemplateError> {
+fn re(p: &str) -> Result<std::sync::Arc<regex::Regex>, gotmpl::TemplateError> {
     crate::regexes::compiled(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
 }
 
