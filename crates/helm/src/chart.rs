@@ -2,7 +2,8 @@
 //! other files and the subcharts vendored under `charts/`.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use gotmpl::Value;
 
@@ -17,7 +18,80 @@ const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
 #[derive(Debug, Clone)]
 pub struct ChartFile {
     pub name: String,
-    pub data: Vec<u8>,
+    pub data: FileData,
+}
+
+/// A chart file's bytes, shared: the render clones the chart (aliases,
+/// dependency pruning), and a clone must not copy megabytes of files.
+///
+/// The `crds/` files of a chart read from a folder are only opened at load
+/// (so an unreadable file is still refused there, naming it) and read when
+/// first needed: a chart refused before its render (missing dependencies,
+/// bad values) never reads them. [`Chart::read_deferred`] reads them with
+/// errors that name the file; the render calls it before any template runs.
+#[derive(Clone)]
+pub struct FileData(Arc<Content>);
+
+struct Content {
+    bytes: OnceLock<Vec<u8>>,
+    /// Where to read `bytes` from when they were not read at load.
+    deferred: Option<PathBuf>,
+}
+
+impl FileData {
+    fn deferred(path: PathBuf) -> Self {
+        FileData(Arc::new(Content {
+            bytes: OnceLock::new(),
+            deferred: Some(path),
+        }))
+    }
+
+    /// Reads a deferred file now; an error names the file.
+    fn read(&self) -> Result<&[u8], Error> {
+        if let Some(b) = self.0.bytes.get() {
+            return Ok(b);
+        }
+        let Some(path) = &self.0.deferred else {
+            return Ok(&[]);
+        };
+        let data = std::fs::read(path)
+            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
+        Ok(self.0.bytes.get_or_init(|| data))
+    }
+}
+
+impl From<Vec<u8>> for FileData {
+    fn from(v: Vec<u8>) -> Self {
+        FileData(Arc::new(Content {
+            bytes: OnceLock::from(v),
+            deferred: None,
+        }))
+    }
+}
+
+impl From<&[u8]> for FileData {
+    fn from(v: &[u8]) -> Self {
+        v.to_vec().into()
+    }
+}
+
+impl std::ops::Deref for FileData {
+    type Target = [u8];
+
+    /// The bytes. A deferred file that cannot be read by now (it was readable
+    /// at load) reads as empty here; [`Chart::read_deferred`] reports it.
+    fn deref(&self) -> &[u8] {
+        self.read().unwrap_or(&[])
+    }
+}
+
+impl std::fmt::Debug for FileData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.bytes.get() {
+            Some(b) => write!(f, "{} bytes", b.len()),
+            None => write!(f, "not read yet"),
+        }
+    }
 }
 
 /// A dependency entry of `Chart.yaml` (or v1 `requirements.yaml`).
@@ -74,6 +148,32 @@ impl Chart {
             .filter(|f| f.name.starts_with("crds/"))
             .collect()
     }
+
+    /// Reads the files whose reading was deferred at load, in this chart and
+    /// its subcharts; the error names the first file that cannot be read.
+    pub fn read_deferred(&self) -> Result<(), Error> {
+        for f in &self.files {
+            f.data.read()?;
+        }
+        self.dependencies.iter().try_for_each(Chart::read_deferred)
+    }
+}
+
+/// Whether the loader may defer reading a file: CRDs, which the render only
+/// prints with `--include-crds` and templates rarely read, and which are most
+/// of the bytes of charts that ship them (kube-prometheus-stack: 4.4 of 6.5 MB).
+fn may_defer(rel: &str) -> bool {
+    // `crds/` of this chart or of a subchart (`charts/<name>/crds/`, at any depth).
+    let mut rest = rel;
+    loop {
+        if rest.starts_with("crds/") {
+            return true;
+        }
+        match rest.strip_prefix("charts/").and_then(|r| r.split_once('/')) {
+            Some((_, inner)) => rest = inner,
+            None => return false,
+        }
+    }
 }
 
 pub fn load(path: &Path) -> Result<Chart, Error> {
@@ -114,9 +214,15 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Res
             .strip_prefix(root)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
-        let meta = std::fs::metadata(&path)
-            .map_err(|err| Error::Chart(format!("unable to read {}: {err}", path.display())))?;
-        if meta.is_dir() {
+        let unreadable =
+            |err: std::io::Error| Error::Chart(format!("unable to read {}: {err}", path.display()));
+        // The entry's type comes with the listing; only links need a stat
+        // (helm follows them).
+        let is_dir = match e.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => std::fs::metadata(&path).map_err(unreadable)?.is_dir(),
+        };
+        if is_dir {
             if rules.ignored(&rel, true) {
                 continue;
             }
@@ -125,8 +231,13 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Res
             if rules.ignored(&rel, false) {
                 continue;
             }
-            let data = std::fs::read(&path)
-                .map_err(|err| Error::Chart(format!("unable to read {}: {err}", path.display())))?;
+            let data = if may_defer(&rel) {
+                // Opened now, so that a file helm could not read is refused at load.
+                std::fs::File::open(&path).map_err(unreadable)?;
+                FileData::deferred(path)
+            } else {
+                std::fs::read(&path).map_err(unreadable)?.into()
+            };
             out.push(ChartFile { name: rel, data });
         }
     }
@@ -175,7 +286,7 @@ fn read_archive(data: &[u8]) -> Result<Vec<ChartFile>, Error> {
             .map_err(|e| Error::Chart(format!("unable to read chart archive: {e}")))?;
         files.push(ChartFile {
             name: rel,
-            data: buf,
+            data: buf.into(),
         });
     }
     let rules = files
@@ -277,7 +388,7 @@ pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
             values = yaml::parse_values(&String::from_utf8_lossy(&f.data))
                 .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
         } else if f.name == "values.schema.json" {
-            schema = Some(f.data);
+            schema = Some(f.data.to_vec());
         } else if f.name == "requirements.yaml" && metadata.api_version == "v1" {
             if let Ok(serde_json::Value::Object(m)) =
                 yaml::parse_json(&String::from_utf8_lossy(&f.data))
@@ -290,14 +401,12 @@ pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
             templates.push(f);
         } else if let Some(sub) = f.name.strip_prefix("charts/") {
             match sub.split_once('/') {
-                Some((dir, inner)) => {
-                    sub_files
-                        .entry(dir.to_string())
-                        .or_default()
-                        .push(ChartFile {
-                            name: inner.to_string(),
-                            data: f.data,
-                        })
+                Some((dir, _)) => {
+                    let dir = dir.to_string();
+                    // The name loses its `charts/<dir>/` prefix in place.
+                    let mut f = f;
+                    f.name.drain(.."charts/".len() + dir.len() + 1);
+                    sub_files.entry(dir).or_default().push(f);
                 }
                 None if sub.ends_with(".tgz") || sub.ends_with(".tar.gz") => sub_archives.push(f),
                 None => {}
@@ -371,6 +480,89 @@ mod tests {
         let c = from_files(read_archive(&a).expect("read")).expect("chart");
         assert_eq!(c.name(), "c");
         assert_eq!(c.templates[0].name, "templates/x.yaml");
+    }
+
+    fn chart_dir(tag: &str, chart_yaml: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("skiff-chart-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in [
+            ("Chart.yaml", chart_yaml),
+            ("templates/cm.yaml", "kind: ConfigMap\n"),
+            ("crds/a.yaml", "kind: CustomResourceDefinition\n"),
+            (
+                "charts/sub/Chart.yaml",
+                "apiVersion: v2\nname: sub\nversion: 1.0.0\n",
+            ),
+            ("charts/sub/crds/b.yaml", "kind: CustomResourceDefinition\n"),
+            ("charts/sub/templates/crds/c.yaml", "kind: Secret\n"),
+        ] {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn crd_files_are_read_when_needed_and_a_vanished_one_is_named() {
+        assert!(may_defer("crds/a.yaml"));
+        assert!(may_defer("charts/sub/crds/b.yaml"));
+        assert!(may_defer("charts/a/charts/b/crds/c.yaml"));
+        assert!(!may_defer("charts/crds/templates/x.yaml"));
+        assert!(!may_defer("templates/crds/x.yaml"));
+        assert!(!may_defer("files/crds/x.yaml"));
+
+        let dir = chart_dir("deferred", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        let chart = load(&dir).expect("load");
+        let sub = &chart.dependencies[0];
+        assert_eq!(format!("{:?}", sub.files[0].data), "not read yet");
+        assert_eq!(&*sub.templates[0].data, b"kind: Secret\n");
+        // A clone shares the files, read or not.
+        let clone = chart.clone();
+        chart.read_deferred().expect("read");
+        assert_eq!(
+            &*clone.dependencies[0].files[0].data,
+            b"kind: CustomResourceDefinition\n"
+        );
+
+        let chart = load(&dir).expect("load");
+        std::fs::remove_file(dir.join("charts/sub/crds/b.yaml")).expect("rm");
+        let err = chart
+            .read_deferred()
+            .expect_err("the file is gone")
+            .to_string();
+        assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_chart_refused_for_missing_dependencies_never_reads_its_crds() {
+        let dir = chart_dir(
+            "refused",
+            "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: gone\n  version: 1.0.0\n  repository: https://example.com\n",
+        );
+        let chart = load(&dir).expect("load");
+        std::fs::remove_file(dir.join("crds/a.yaml")).expect("rm");
+        let err = crate::render(
+            &chart,
+            &crate::strvals::empty(),
+            &crate::ReleaseOptions::default(),
+            &crate::Capabilities::default(),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(err.contains("gone"), "{err}");
+        assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_crd_file_that_cannot_be_opened_is_refused_at_load() {
+        let dir = chart_dir("dangling", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("crds/z.yaml")).expect("link");
+        let err = load(&dir).expect_err("dangling link").to_string();
+        assert!(err.contains("crds/z.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

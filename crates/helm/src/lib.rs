@@ -25,8 +25,9 @@ pub mod strvals;
 pub mod template;
 mod values;
 mod yaml;
+mod yaml_read;
 
-pub use chart::{Chart, ChartFile, Metadata};
+pub use chart::{Chart, ChartFile, FileData, Metadata};
 pub use error::Error;
 pub use output::{Manifest, PrintOptions, Rendered, kind_less};
 pub use values::{Capabilities, ReleaseOptions};
@@ -82,6 +83,8 @@ pub fn render(
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || {
                 let prepared = values::prepare(chart, values, release, caps)?;
+                // After the checks that refuse a chart, before anything reads files.
+                chart.read_deferred()?;
                 let files = engine::render(chart, &prepared)?;
                 output::sort(&prepared.chart, files)
             })

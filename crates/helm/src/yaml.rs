@@ -85,6 +85,18 @@ pub fn parse_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
 
 /// Parses a values document: numbers become floats, as in Helm.
 pub fn parse_values(text: &str) -> Result<Value, Error> {
+    // The one-pass reader answers for the documents it can prove equal; the
+    // rest (and every error) take the reference path below.
+    match crate::yaml_read::values(text) {
+        Some(Value::Nil) => Ok(empty_map()),
+        Some(v @ Value::Map(_)) => Ok(v),
+        _ => parse_values_reference(text),
+    }
+}
+
+/// Parses a values document through serde-saphyr and `serde_json::Value`:
+/// slower, and the reference the one-pass reader is tested against.
+pub fn parse_values_reference(text: &str) -> Result<Value, Error> {
     let json = parse_json(text).map_err(Error::Values)?;
     match from_json(&json, true) {
         Value::Nil => Ok(empty_map()),

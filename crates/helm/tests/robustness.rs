@@ -96,19 +96,21 @@ fn random_templates_render_or_fail_without_panicking() {
         let files = vec![
             ChartFile {
                 name: "Chart.yaml".into(),
-                data: b"apiVersion: v2\nname: r\nversion: 0.1.0\n".to_vec(),
+                data: b"apiVersion: v2\nname: r\nversion: 0.1.0\n".to_vec().into(),
             },
             ChartFile {
                 name: "values.yaml".into(),
-                data: v.as_bytes().to_vec(),
+                data: v.as_bytes().to_vec().into(),
             },
             ChartFile {
                 name: "templates/_h.tpl".into(),
-                data: b"{{- define \"h\" -}}{{ . | toYaml }}{{- end }}".to_vec(),
+                data: b"{{- define \"h\" -}}{{ . | toYaml }}{{- end }}"
+                    .to_vec()
+                    .into(),
             },
             ChartFile {
                 name: "templates/t.yaml".into(),
-                data: template.clone().into_bytes(),
+                data: template.clone().into_bytes().into(),
             },
         ];
         let Ok(chart) = skiff_helm::load_files(files) else {

@@ -10,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     // Input: template, then values YAML after the first NUL.
     let (template, values) = text.split_once('\0').unwrap_or((&text, ""));
     let files = vec![
-        ChartFile { name: "Chart.yaml".into(), data: b"apiVersion: v2\nname: fuzz\nversion: 0.1.0\n".to_vec() },
-        ChartFile { name: "values.yaml".into(), data: values.as_bytes().to_vec() },
-        ChartFile { name: "templates/_helpers.tpl".into(), data: b"{{- define \"h\" -}}{{ . | toYaml }}{{- end }}".to_vec() },
-        ChartFile { name: "templates/t.yaml".into(), data: template.as_bytes().to_vec() },
+        ChartFile { name: "Chart.yaml".into(), data: b"apiVersion: v2\nname: fuzz\nversion: 0.1.0\n".to_vec().into() },
+        ChartFile { name: "values.yaml".into(), data: values.as_bytes().to_vec().into() },
+        ChartFile { name: "templates/_helpers.tpl".into(), data: b"{{- define \"h\" -}}{{ . | toYaml }}{{- end }}".to_vec().into() },
+        ChartFile { name: "templates/t.yaml".into(), data: template.as_bytes().to_vec().into() },
     ];
     let Ok(chart) = skiff_helm::load_files(files) else { return };
     let v = skiff_helm::strvals::empty();
