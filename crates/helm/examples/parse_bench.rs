@@ -5,26 +5,16 @@
 use std::path::Path;
 use std::time::Instant;
 
-fn collect(dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.components().any(|c| c.as_os_str() == "templates")
-            && let Ok(text) = std::fs::read_to_string(&p)
-        {
-            out.push(text);
-        }
-    }
-}
-
 fn main() {
     let mut sources = Vec::new();
     for dir in std::env::args().skip(1) {
-        collect(Path::new(&dir), &mut sources);
+        for p in skiff_testbed::files_under(Path::new(&dir)) {
+            if p.components().any(|c| c.as_os_str() == "templates")
+                && let Ok(text) = std::fs::read_to_string(&p)
+            {
+                sources.push(text);
+            }
+        }
     }
     let bytes: usize = sources.iter().map(String::len).sum();
     let rounds = 20;

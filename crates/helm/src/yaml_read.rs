@@ -74,10 +74,33 @@ struct Cost {
 }
 
 impl Cost {
+    /// A collection's own start and end events, before its children.
+    const COLLECTION: Cost = Cost {
+        nodes: 1,
+        events: 2,
+        scalar_bytes: 0,
+        depth: 1,
+    };
+
+    fn scalar(text: &str) -> Cost {
+        Cost {
+            nodes: 1,
+            events: 1,
+            scalar_bytes: text.len(),
+            depth: 0,
+        }
+    }
+
     fn add(&mut self, other: Cost) {
         self.nodes += other.nodes;
         self.events += other.events;
         self.scalar_bytes += other.scalar_bytes;
+    }
+
+    /// Adds a child node's cost to its collection's.
+    fn add_child(&mut self, child: Cost) {
+        self.add(child);
+        self.depth = self.depth.max(child.depth + 1);
     }
 }
 
@@ -172,12 +195,7 @@ impl<'a> Reader<'a> {
     fn node(&mut self, ev: Event<'a>, depth: usize) -> Option<(Value, Cost)> {
         match ev {
             Event::Scalar(text, style, anchor, None) => {
-                let cost = Cost {
-                    nodes: 1,
-                    events: 1,
-                    scalar_bytes: text.len(),
-                    depth: 0,
-                };
+                let cost = Cost::scalar(&text);
                 self.charge(cost, depth)?;
                 let v = scalar(text, style)?;
                 self.remember(anchor, &v, cost)?;
@@ -195,20 +213,14 @@ impl<'a> Reader<'a> {
             }
             Event::SequenceStart(_, anchor, None) => {
                 self.collection_start(anchor, depth)?;
-                let mut cost = Cost {
-                    nodes: 1,
-                    events: 2,
-                    scalar_bytes: 0,
-                    depth: 1,
-                };
+                let mut cost = Cost::COLLECTION;
                 let mut items = Vec::new();
                 loop {
                     match self.next()? {
                         Event::SequenceEnd => break,
                         ev => {
                             let (v, c) = self.node(ev, depth + 1)?;
-                            cost.add(c);
-                            cost.depth = cost.depth.max(c.depth + 1);
+                            cost.add_child(c);
                             items.push(v);
                         }
                     }
@@ -219,24 +231,14 @@ impl<'a> Reader<'a> {
             }
             Event::MappingStart(_, anchor, None) => {
                 self.collection_start(anchor, depth)?;
-                let mut cost = Cost {
-                    nodes: 1,
-                    events: 2,
-                    scalar_bytes: 0,
-                    depth: 1,
-                };
+                let mut cost = Cost::COLLECTION;
                 let mut entries: Vec<(Arc<str>, Value)> = Vec::new();
                 let mut int_keys: Vec<(bool, u128)> = Vec::new();
                 loop {
                     let key = match self.next()? {
                         Event::MappingEnd => break,
                         Event::Scalar(text, style, key_anchor, None) => {
-                            let c = Cost {
-                                nodes: 1,
-                                events: 1,
-                                scalar_bytes: text.len(),
-                                depth: 0,
-                            };
+                            let c = Cost::scalar(&text);
                             self.charge(c, depth + 1)?;
                             cost.add(c);
                             // Merge keys (any spelling) and null keys are the reference's.
@@ -268,8 +270,7 @@ impl<'a> Reader<'a> {
                     };
                     let ev = self.next()?;
                     let (v, c) = self.node(ev, depth + 1)?;
-                    cost.add(c);
-                    cost.depth = cost.depth.max(c.depth + 1);
+                    cost.add_child(c);
                     entries.push((key, v));
                 }
                 // Sorting is stable and the bulk build keeps the last of equal
@@ -291,15 +292,7 @@ impl<'a> Reader<'a> {
     }
 
     fn collection_start(&mut self, anchor: usize, depth: usize) -> Option<()> {
-        self.charge(
-            Cost {
-                nodes: 1,
-                events: 2,
-                scalar_bytes: 0,
-                depth: 1,
-            },
-            depth,
-        )?;
+        self.charge(Cost::COLLECTION, depth)?;
         if anchor != 0 {
             self.open_anchors += 1;
         }

@@ -3,7 +3,7 @@
 //! bit, or the same error text, on every YAML file of the corpus and fixtures
 //! and on a list of edge cases.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gotmpl::Value;
 
@@ -48,21 +48,9 @@ fn check(name: &str, text: &str) -> bool {
     fast.is_some()
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|x| x == "yaml" || x == "yml" || x == "tpl")
-        {
-            out.push(p);
-        }
-    }
+fn is_yaml(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|x| x == "yaml" || x == "yml" || x == "tpl")
 }
 
 #[test]
@@ -77,7 +65,11 @@ fn every_corpus_and_fixture_yaml_file_reads_as_the_reference_reads_it() {
         root.join("charts"),
         root.join("examples"),
     ] {
-        yaml_files(&dir, &mut files);
+        files.extend(
+            skiff_testbed::files_under(&dir)
+                .into_iter()
+                .filter(|p| is_yaml(p)),
+        );
     }
     files.sort();
     let (mut fast, mut values_files, mut values_fast) = (0, 0, 0);

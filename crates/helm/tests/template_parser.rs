@@ -4,7 +4,7 @@
 //! and random mutations of corpus templates, both must give the same tree
 //! (`{:?}` of every node and position) or both must refuse.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use skiff_helm::template::{parse_ours, parse_with_gotmpl};
@@ -54,26 +54,9 @@ fn around(a: &str, b: &str) -> String {
     a[from..].chars().take(400).collect()
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 /// Every file inside a `templates` folder below `root` that is text.
 fn templates(root: &Path) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    files_under(root, &mut files);
-    files.sort();
-    files
+    skiff_testbed::files_under(root)
         .into_iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "templates"))
         .filter_map(|p| {

@@ -148,6 +148,28 @@ fn assemble(dir: &Path) -> std::io::Result<()> {
     std::fs::write(&chart_yaml, kept)
 }
 
+/// Every file below `dir` (recursively), sorted; a folder that cannot be read
+/// adds nothing.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
 /// Copies a folder tree; copies are writable (the corpus is read-only).
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;

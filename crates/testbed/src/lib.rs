@@ -27,7 +27,7 @@ mod corpus;
 pub use cluster::{ControlPlane, Flavour, TestNamespace};
 pub use collector::Collector;
 pub use corpus::{
-    HelmCase, Rng, charts as corpus_charts, helm_cases, kube_prometheus_stack_vendored,
+    HelmCase, Rng, charts as corpus_charts, files_under, helm_cases, kube_prometheus_stack_vendored,
 };
 
 /// The repository root, where `testbed/` lives.
