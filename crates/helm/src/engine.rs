@@ -322,7 +322,6 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 /// The shared state behind `include` and `tpl`.
 pub struct Shared {
     pub template: OnceLock<Template>,
-    pub depth: std::sync::atomic::AtomicUsize,
     pub overlay: crate::mutation::Overlay,
     pub tpl_cache: TplCache,
 }
@@ -363,7 +362,10 @@ impl TplCache {
     }
 }
 
-pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, Error> {
+/// A rendered template's text and what [`crate::output::scan`] read of it.
+pub type Done = (String, Result<crate::output::Scanned, Error>);
+
+pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Error> {
     let _ = chart;
     let mut tpls = BTreeMap::new();
     list_templates(&p.chart, "", &mut 0, &mut tpls);
@@ -387,7 +389,6 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         );
         let shared = Arc::new(Shared {
             template: OnceLock::new(),
-            depth: Default::default(),
             overlay: Default::default(),
             tpl_cache: Default::default(),
         });
@@ -411,15 +412,14 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         .template
         .get()
         .ok_or_else(|| Error::Exec("template set missing".into()))?;
-    let mut rendered = BTreeMap::new();
-    let mut total = 0usize;
     // Helm runs templates in its parse order; it matters when templates
     // mutate shared values (`set .Values ...`).
-    for name in names.iter().copied() {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        if base.starts_with('_') {
-            continue;
-        }
+    let jobs: Vec<&String> = names
+        .iter()
+        .copied()
+        .filter(|name| !name.rsplit('/').next().unwrap_or(name).starts_with('_'))
+        .collect();
+    let run = |name: &String| -> Result<Done, Error> {
         let r = &tpls[name];
         let mut vals = objects
             .get(r.chart)
@@ -435,27 +435,159 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, String>, E
         let out = t
             .execute_template_to_string(name, &Value::Map(Arc::new(vals)))
             .map_err(|e| exec_error(name, &e))?;
-        total += out.len();
-        if total > MAX_OUTPUT_BYTES {
-            return Err(Error::Output(format!(
-                "rendered output exceeds {MAX_OUTPUT_BYTES} bytes"
-            )));
-        }
         // Go prints a missing value as `<no value>`; Helm drops it.
         let out = if memchr::memmem::find(out.as_bytes(), b"<no value>").is_some() {
             out.replace("<no value>", "")
         } else {
             out
         };
-        rendered.insert(name.clone(), out);
-    }
+        let scanned = crate::output::scan(name, &out);
+        Ok((out, scanned))
+    };
+    let sizes: Vec<usize> = jobs.iter().map(|n| tpls[*n].src.len()).collect();
+    let outputs = run_all(&jobs, &sizes, &objects, &run)?;
+    let rendered: BTreeMap<String, Done> = jobs
+        .iter()
+        .map(|name| (*name).clone())
+        .zip(outputs)
+        .collect();
     drop(tpls);
     drop_in_background((shared, objects));
     Ok(rendered)
 }
 
-/// Below this many bytes of templates, a second thread costs more than it saves.
-const PARALLEL_PARSE_BYTES: usize = 64 << 10;
+/// Runs the templates `jobs` (of source sizes `sizes`) and returns their
+/// outputs in order, or the first error in that order. With two cores and
+/// enough templates to gain, two threads take them in order, each from the
+/// state that Helm's one-after-the-other run would give it (see
+/// [`crate::mutation::State`]): a template that mutated a map the others
+/// can reach ends a round, whose later results are dropped, and the next
+/// round starts after it with its mutations.
+fn run_all(
+    jobs: &[&String],
+    sizes: &[usize],
+    objects: &[Arc<Table>],
+    run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
+) -> Result<Vec<Done>, Error> {
+    let mut out = Output::default();
+    let parallel = jobs.len() >= 2
+        && sizes.iter().sum::<usize>() >= PARALLEL_BYTES
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if !parallel {
+        for name in jobs {
+            out.push(run(name))?;
+        }
+        return Ok(out.texts);
+    }
+    let roots: Vec<Value> = objects.iter().map(|o| Value::Map(o.clone())).collect();
+    let mut state = Arc::new(crate::mutation::State::new(&roots));
+    while out.texts.len() < jobs.len() {
+        let (results, mutations) = round(jobs, out.texts.len(), out.bytes, &state, run);
+        for r in results {
+            out.push(r)?;
+        }
+        if let Some(m) = mutations {
+            state = Arc::new(state.commit(m));
+        }
+    }
+    Ok(out.texts)
+}
+
+/// The outputs kept so far, in order, and their size.
+#[derive(Default)]
+struct Output {
+    texts: Vec<Done>,
+    bytes: usize,
+}
+
+impl Output {
+    fn push(&mut self, r: Result<Done, Error>) -> Result<(), Error> {
+        let text = r?;
+        self.bytes += text.0.len();
+        if self.bytes > MAX_OUTPUT_BYTES {
+            return Err(Error::Output(format!(
+                "rendered output exceeds {MAX_OUTPUT_BYTES} bytes"
+            )));
+        }
+        self.texts.push(text);
+        Ok(())
+    }
+}
+
+/// One round of [`run_all`] from `jobs[start]` on two threads: the results
+/// from `start` up to the first template that mutated shared maps, failed,
+/// or passed the output limit (then the results up to it are checked in
+/// order), and its mutations.
+fn round(
+    jobs: &[&String],
+    start: usize,
+    kept_bytes: usize,
+    state: &Arc<crate::mutation::State>,
+    run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
+) -> (Vec<Result<Done, Error>>, Option<crate::mutation::Mutations>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    type Outcome = (Result<Done, Error>, Option<crate::mutation::Mutations>);
+    type Finished = Vec<(usize, Outcome)>;
+    let next = AtomicUsize::new(start);
+    // The first template (in order) after which results are not needed.
+    let cut = AtomicUsize::new(jobs.len() - 1);
+    let bytes = AtomicUsize::new(kept_bytes);
+    let work = || -> Finished {
+        let mut done = Vec::new();
+        loop {
+            // Templates are taken in order, so every one before the cut has
+            // been taken when the cut is set, and finishes.
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= jobs.len() || k > cut.load(Ordering::Relaxed) {
+                return done;
+            }
+            let (r, mutations) = crate::mutation::speculate(state, || run(jobs[k]));
+            let len = r.as_ref().map_or(0, |(text, _)| text.len());
+            let over = bytes.fetch_add(len, Ordering::Relaxed) + len > MAX_OUTPUT_BYTES;
+            if mutations.is_some() || r.is_err() || over {
+                cut.fetch_min(k, Ordering::Relaxed);
+            }
+            done.push((k, (r, mutations)));
+        }
+    };
+    let (mine, theirs) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("skiff-helm-exec".into())
+            .stack_size(crate::RENDER_STACK_BYTES)
+            .spawn_scoped(scope, work);
+        let mine = work();
+        let theirs = match helper {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => Vec::new(),
+        };
+        (mine, theirs)
+    });
+    let cut = cut.into_inner();
+    let mut slots: Vec<Option<Outcome>> = (start..=cut).map(|_| None).collect();
+    for (k, outcome) in mine.into_iter().chain(theirs) {
+        if k <= cut {
+            slots[k - start] = Some(outcome);
+        }
+    }
+    let mut results = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.into_iter().enumerate() {
+        // Every template up to the cut has run (one thread alone runs them
+        // all when the other could not start); should one be missing all
+        // the same, it runs here.
+        let (r, m) =
+            slot.unwrap_or_else(|| crate::mutation::speculate(state, || run(jobs[start + i])));
+        results.push(r);
+        // Only the last template kept can have mutated shared maps.
+        if m.is_some() {
+            return (results, m);
+        }
+    }
+    (results, None)
+}
+
+/// Below this many bytes of templates (to parse, or to run), a second thread
+/// costs more than it saves.
+const PARALLEL_BYTES: usize = 64 << 10;
 /// Stack of the second parsing thread: parsing and rewriting recurse once per
 /// nesting level (at most 100 levels).
 const PARSE_STACK_BYTES: usize = 64 << 20;
@@ -471,8 +603,8 @@ fn parse_all<T>(
     meanwhile: impl FnOnce() -> T,
 ) -> (Vec<Result<Tree, Error>>, T) {
     let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
-    let parallel = total >= PARALLEL_PARSE_BYTES
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let parallel =
+        total >= PARALLEL_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
     if !parallel {
         let side = meanwhile();
         let strings = Strings::default();

@@ -95,4 +95,4 @@ pub fn render(
 }
 
 /// Stack for the render thread: enough for the include/tpl nesting limit.
-const RENDER_STACK_BYTES: usize = 256 << 20;
+pub(crate) const RENDER_STACK_BYTES: usize = 256 << 20;

@@ -7,21 +7,26 @@
 //! (the original `Arc` is kept alive so the address cannot be reused), and
 //! field access (rewritten to `__field`) follows the record.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use gotmpl::Value;
+
+/// Mutations by map address: the original map (kept alive, so that its
+/// address cannot be reused) and what it now reads as.
+type Records = HashMap<usize, (Value, Value)>;
 
 #[derive(Default)]
 pub struct Overlay {
     used: AtomicBool,
-    map: Mutex<HashMap<usize, (Value, Value)>>,
+    map: Mutex<Records>,
 }
 
 fn addr(v: &Value) -> Option<usize> {
     match v {
-        Value::Map(m) => Some(std::sync::Arc::as_ptr(m) as *const () as usize),
+        Value::Map(m) => Some(Arc::as_ptr(m) as *const () as usize),
         _ => None,
     }
 }
@@ -32,16 +37,12 @@ impl Overlay {
         if !self.used.load(Ordering::Relaxed) {
             return v;
         }
+        let v = match SPECULATION.with(|s| s.borrow().as_ref().map(|s| s.chase(&v))) {
+            Some(resolved) => return resolved.unwrap_or(v),
+            None => v,
+        };
         let Ok(map) = self.map.lock() else { return v };
-        let mut cur = v;
-        // Each step moves to a newer map; the bound guards against a cycle.
-        for _ in 0..10_000 {
-            match addr(&cur).and_then(|a| map.get(&a)) {
-                Some((_, newer)) => cur = newer.clone(),
-                None => break,
-            }
-        }
-        cur
+        chase(&[&map], &v).unwrap_or(v)
     }
 
     /// Resolves `v` and every map inside it, for functions that read whole trees.
@@ -50,7 +51,7 @@ impl Overlay {
             return v;
         }
         match self.resolve(v) {
-            Value::Map(m) => Value::Map(std::sync::Arc::new(
+            Value::Map(m) => Value::Map(Arc::new(
                 m.iter()
                     .map(|(k, x)| (k.clone(), self.resolve_deep(x.clone())))
                     .collect(),
@@ -63,9 +64,171 @@ impl Overlay {
     /// Records that the (resolved) map `old` now reads as `new`.
     pub fn replace(&self, old: &Value, new: Value) {
         let Some(a) = addr(old) else { return };
+        if unchanged(old, &new) {
+            return;
+        }
+        self.used.store(true, Ordering::Relaxed);
+        let new = match SPECULATION.with(|s| match s.borrow_mut().as_mut() {
+            Some(s) => {
+                s.conflict |= s.state.watched.contains(&a);
+                s.local.insert(a, (old.clone(), new.clone()));
+                None
+            }
+            None => Some(new),
+        }) {
+            Some(new) => new,
+            None => return,
+        };
         if let Ok(mut map) = self.map.lock() {
             map.insert(a, (old.clone(), new));
-            self.used.store(true, Ordering::Relaxed);
         }
     }
+}
+
+/// Whether a mutation leaves the map `old` as it was: the same keys and
+/// values, and the same (not merely equal) maps inside, since a later
+/// mutation of one of those is seen through every map holding it. Bitnami
+/// charts set the generated password again in every template that needs it;
+/// such a mutation is nothing for a later template to wait for.
+fn unchanged(old: &Value, new: &Value) -> bool {
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Map(x), Value::Map(y)) => Arc::ptr_eq(x, y),
+            (Value::List(x), Value::List(y)) => {
+                Arc::ptr_eq(x, y)
+                    || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q)))
+            }
+            _ => a == b,
+        }
+    }
+    match (old, new) {
+        (Value::Map(x), Value::Map(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb)))
+        }
+        _ => false,
+    }
+}
+
+/// The newest version of `v` in `layers` (searched in order at each step),
+/// if it was mutated.
+fn chase(layers: &[&Records], v: &Value) -> Option<Value> {
+    let mut cur: Option<Value> = None;
+    // Each step moves to a newer map; the bound guards against a cycle.
+    for _ in 0..10_000 {
+        let Some(a) = addr(cur.as_ref().unwrap_or(v)) else {
+            break;
+        };
+        match layers.iter().find_map(|l| l.get(&a)) {
+            Some((_, newer)) => cur = Some(newer.clone()),
+            None => break,
+        }
+    }
+    cur
+}
+
+/// Templates may run on several threads at once only as long as Helm's
+/// one-after-the-other order cannot be told apart: a template that mutates
+/// a map other templates can reach (bitnami charts keep a generated
+/// password in `.Values` for the templates after them) changes what every
+/// later template sees, and nothing earlier.
+///
+/// [`State`] is the state a run of templates starts from: the mutations
+/// committed so far and the address of every map the templates can reach.
+/// [`speculate`] runs one template with its mutations kept apart from every
+/// other template's and says whether it mutated a reachable map. The caller
+/// keeps the results of templates up to and including the first (in order)
+/// that did, makes that template's mutations part of the state, and runs
+/// the rest again from there.
+pub struct State {
+    watched: HashSet<usize>,
+    committed: Records,
+}
+
+impl State {
+    /// The state of a run that starts from `roots`, nothing mutated yet.
+    pub fn new<'a>(roots: impl IntoIterator<Item = &'a Value>) -> Self {
+        let mut state = State {
+            watched: HashSet::new(),
+            committed: Records::new(),
+        };
+        state.watch(roots);
+        state
+    }
+
+    /// Watches every map reachable from `roots`.
+    fn watch<'a>(&mut self, roots: impl IntoIterator<Item = &'a Value>) {
+        let mut lists = HashSet::new();
+        let mut stack: Vec<&Value> = roots.into_iter().collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Map(m) if self.watched.insert(Arc::as_ptr(m) as *const () as usize) => {
+                    stack.extend(m.values());
+                }
+                Value::List(l) if lists.insert(Arc::as_ptr(l) as *const () as usize) => {
+                    stack.extend(l.iter());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The state after a template's `mutations` (from [`speculate`]): what
+    /// they made is reachable by every later template.
+    pub fn commit(&self, mutations: Mutations) -> Self {
+        let mut next = State {
+            watched: self.watched.clone(),
+            committed: self.committed.clone(),
+        };
+        next.watch(mutations.0.values().map(|(_, new)| new));
+        next.committed.extend(mutations.0);
+        next
+    }
+}
+
+/// What one template mutated.
+pub struct Mutations(Records);
+
+struct Speculation {
+    state: Arc<State>,
+    local: Records,
+    conflict: bool,
+}
+
+impl Speculation {
+    fn chase(&self, v: &Value) -> Option<Value> {
+        chase(&[&self.local, &self.state.committed], v)
+    }
+}
+
+thread_local! {
+    static SPECULATION: RefCell<Option<Speculation>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (one template) on this thread from the state `state`, its
+/// mutations kept apart; they are returned when it mutated a map of
+/// `state`, which later templates then have to see.
+pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mutations>) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = SPECULATION.with(|s| s.borrow_mut().take());
+        }
+    }
+    SPECULATION.with(|s| {
+        *s.borrow_mut() = Some(Speculation {
+            state: state.clone(),
+            local: Records::new(),
+            conflict: false,
+        })
+    });
+    let reset = Reset;
+    let r = f();
+    let done = SPECULATION.with(|s| s.borrow_mut().take());
+    drop(reset);
+    let mutations = done.and_then(|s| s.conflict.then_some(Mutations(s.local)));
+    (r, mutations)
 }

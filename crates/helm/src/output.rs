@@ -137,7 +137,7 @@ pub fn split_documents(text: &str) -> Vec<&str> {
     docs
 }
 
-struct Head {
+pub struct Head {
     kind: String,
     hook: Option<String>,
 }
@@ -197,35 +197,49 @@ pub(crate) fn full_head(doc: &str) -> Result<(String, Option<String>), String> {
     Ok((kind, hook))
 }
 
-pub fn sort(chart: &Chart, files: BTreeMap<String, String>) -> Result<Rendered, Error> {
+/// What [`scan`] found in a rendered file: each document's head and where
+/// the document is in the file's text.
+pub struct Scanned(Vec<(Head, std::ops::Range<usize>)>);
+
+/// Splits a rendered file into documents and reads each one's head (the
+/// costly part of sorting, done by the engine as each template finishes);
+/// nothing for files Helm does not print.
+pub fn scan(path: &str, content: &str) -> Result<Scanned, Error> {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if path.ends_with("NOTES.txt") || base.starts_with('_') || content.trim().is_empty() {
+        return Ok(Scanned(Vec::new()));
+    }
+    let at = |doc: &str| doc.as_ptr() as usize - content.as_ptr() as usize;
+    split_documents(content)
+        .into_iter()
+        .map(|doc| Ok((head(path, doc)?, at(doc)..at(doc) + doc.len())))
+        .collect::<Result<_, Error>>()
+        .map(Scanned)
+}
+
+/// Rendered files in Helm's order: hooks apart from manifests, each sorted
+/// by kind; the first error in path order is the one Helm reports.
+pub fn sort(
+    chart: &Chart,
+    files: BTreeMap<String, (String, Result<Scanned, Error>)>,
+) -> Result<Rendered, Error> {
     let mut manifests = Vec::new();
     let mut hooks = Vec::new();
-    for (path, content) in files {
-        let base = path.rsplit('/').next().unwrap_or(&path);
-        if path.ends_with("NOTES.txt") || base.starts_with('_') || content.trim().is_empty() {
-            continue;
-        }
-        let docs = split_documents(&content);
+    for (path, (content, scanned)) in files {
+        let Scanned(mut docs) = scanned?;
         // A file of one document keeps its buffer: the document is cut out in place.
-        let single = (docs.len() == 1).then(|| {
-            let start = docs[0].as_ptr() as usize - content.as_ptr() as usize;
-            (start, start + docs[0].len())
-        });
-        let mut found = Vec::with_capacity(docs.len());
-        for doc in docs {
-            found.push((head(&path, doc)?, doc));
-        }
-        let owned: Vec<(Head, String)> = match single {
-            Some((start, end)) => {
-                let Some((h, _)) = found.pop() else {
-                    continue;
-                };
-                let mut content = content;
-                content.truncate(end);
-                content.drain(..start);
-                vec![(h, content)]
-            }
-            None => found.into_iter().map(|(h, d)| (h, d.to_string())).collect(),
+        let owned: Vec<(Head, String)> = if docs.len() == 1 {
+            let Some((h, range)) = docs.pop() else {
+                continue;
+            };
+            let mut content = content;
+            content.truncate(range.end);
+            content.drain(..range.start);
+            vec![(h, content)]
+        } else {
+            docs.into_iter()
+                .map(|(h, range)| (h, content[range].to_string()))
+                .collect()
         };
         for (h, doc) in owned {
             match h.hook {

@@ -1,7 +1,6 @@
 //! Helm's own functions: `include`, `tpl`, `required`, `fail`, `lookup`, and
 //! the helpers behind `.Files.Glob(...).AsConfig`.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use gotmpl::{Template, TemplateError, Value};
@@ -48,17 +47,22 @@ fn reanchor(pos: &str, what: &str, e: &TemplateError) -> TemplateError {
     generic_error(pos, &format!("error calling {what}: {text}"))
 }
 
-struct DepthGuard<'a>(&'a Shared);
+thread_local! {
+    /// `include`/`tpl` nesting on this thread. Per thread, since templates
+    /// may run on two threads at once and each nests on its own stack.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
-impl Drop for DepthGuard<'_> {
+struct DepthGuard;
+
+impl Drop for DepthGuard {
     fn drop(&mut self) {
-        self.0.depth.fetch_sub(1, Ordering::SeqCst);
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     }
 }
 
-fn enter<'a>(shared: &'a Shared, pos: &str, name: &str) -> Result<DepthGuard<'a>, TemplateError> {
-    if shared.depth.fetch_add(1, Ordering::SeqCst) >= MAX_INCLUDE_DEPTH {
-        shared.depth.fetch_sub(1, Ordering::SeqCst);
+fn enter(pos: &str, name: &str) -> Result<DepthGuard, TemplateError> {
+    if DEPTH.with(|d| d.get()) >= MAX_INCLUDE_DEPTH {
         return Err(generic_error(
             pos,
             &format!(
@@ -66,7 +70,8 @@ fn enter<'a>(shared: &'a Shared, pos: &str, name: &str) -> Result<DepthGuard<'a>
             ),
         ));
     }
-    Ok(DepthGuard(shared))
+    DEPTH.with(|d| d.set(d.get() + 1));
+    Ok(DepthGuard)
 }
 
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
@@ -75,7 +80,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let (pos, a) = take_pos(args);
         let name = sarg_ref(a, 0);
         let shared = super::up(&sh)?;
-        let _g = enter(&shared, pos, &name)?;
+        let _g = enter(pos, &name)?;
         let t = shared.template.get().ok_or_else(|| err("templates not ready"))?;
         if t.lookup(&name).is_none() {
             return Err(generic_error(pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\"")));
@@ -95,7 +100,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let text = sarg(a, 0);
         let data = arg(a, 1);
         let shared = super::up(&sh)?;
-        let _g = enter(&shared, pos, "tpl")?;
+        let _g = enter(pos, "tpl")?;
         let name = match &data {
             Value::Map(m) => match m.get("Template") {
                 Some(Value::Map(t)) => t.get("Name").map(super::strval).unwrap_or_default(),
