@@ -25,6 +25,13 @@ pub struct Parser<'a> {
     /// Offset of the last consumed token.
     last_pos: usize,
     depth: usize,
+    /// The nodes of the lists being parsed, innermost last, and the
+    /// arguments of the commands being parsed: each list or command takes its
+    /// own off the top, into a vector of the exact size. Pushing into a
+    /// vector per list reallocated it as it grew and left it up to half
+    /// empty, and templates are most of a chart's memory.
+    nodes: Vec<Node>,
+    args: Vec<Expr>,
 }
 
 /// Parses `src` into its main list and its `define`/`block` templates.
@@ -34,6 +41,8 @@ pub fn parse(src: &str) -> R<(ListNode, Vec<DefineNode>)> {
         ahead: VecDeque::with_capacity(8),
         last_pos: 0,
         depth: 0,
+        nodes: Vec::new(),
+        args: Vec::new(),
     };
     let mut defines = Vec::new();
     let list = p.list(&mut defines)?;
@@ -105,13 +114,13 @@ impl<'a> Parser<'a> {
     fn list(&mut self, defines: &mut Vec<DefineNode>) -> R<ListNode> {
         self.enter()?;
         let pos = self.cur_pos()?;
-        let mut nodes = Vec::new();
+        let base = self.nodes.len();
         loop {
             match self.peek()? {
                 Kind::Eof => break,
                 Kind::Text => {
                     let t = self.next()?;
-                    nodes.push(Node::Text(TextNode {
+                    self.nodes.push(Node::Text(TextNode {
                         pos: pos_of(&t),
                         text: Arc::from(t.val.as_ref()),
                     }));
@@ -125,21 +134,31 @@ impl<'a> Parser<'a> {
                             break;
                         }
                         Kind::Else => break,
-                        Kind::If => nodes.push(Node::If(self.branch(defines, false)?)),
-                        Kind::Range => nodes.push(Node::Range(self.branch(defines, true)?)),
-                        Kind::With => nodes.push(Node::With(self.branch(defines, false)?)),
+                        Kind::If => {
+                            let n = Node::If(self.branch(defines, false)?);
+                            self.nodes.push(n);
+                        }
+                        Kind::Range => {
+                            let n = Node::Range(self.branch(defines, true)?);
+                            self.nodes.push(n);
+                        }
+                        Kind::With => {
+                            let n = Node::With(self.branch(defines, false)?);
+                            self.nodes.push(n);
+                        }
                         Kind::Define => {
                             let d = self.define(defines)?;
                             defines.push(d);
                         }
                         Kind::Template => {
                             let (pos, name, pipe) = self.invocation()?;
-                            nodes.push(Node::Template(TemplateNode { pos, name, pipe }));
+                            self.nodes
+                                .push(Node::Template(TemplateNode { pos, name, pipe }));
                         }
                         Kind::Block => {
                             let (pos, name, pipe) = self.invocation()?;
                             let body = self.list(defines)?;
-                            nodes.push(Node::Template(TemplateNode {
+                            self.nodes.push(Node::Template(TemplateNode {
                                 pos,
                                 name: name.clone(),
                                 pipe,
@@ -149,7 +168,7 @@ impl<'a> Parser<'a> {
                         Kind::Break | Kind::Continue => {
                             let t = self.next()?;
                             self.close()?;
-                            nodes.push(if t.kind == Kind::Break {
+                            self.nodes.push(if t.kind == Kind::Break {
                                 Node::Break(pos_of(&t))
                             } else {
                                 Node::Continue(pos_of(&t))
@@ -158,7 +177,7 @@ impl<'a> Parser<'a> {
                         _ => {
                             let pipe = self.pipeline(true, false)?;
                             self.close()?;
-                            nodes.push(Node::Action(ActionNode {
+                            self.nodes.push(Node::Action(ActionNode {
                                 pos: pipe.pos,
                                 pipe,
                             }));
@@ -169,6 +188,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
+        let nodes = self.nodes.drain(base..).collect();
         Ok(ListNode { pos, nodes })
     }
 
@@ -291,7 +311,7 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> R<CommandNode> {
         let pos = self.cur_pos()?;
-        let mut args = Vec::new();
+        let base = self.args.len();
         loop {
             let arg = match self.peek()? {
                 Kind::LeftParen => {
@@ -358,11 +378,12 @@ impl<'a> Parser<'a> {
                 }
                 _ => break,
             };
-            args.push(arg);
+            self.args.push(arg);
         }
-        if args.is_empty() {
+        if self.args.len() == base {
             return Err(Reject);
         }
+        let args = self.args.drain(base..).collect();
         Ok(CommandNode { pos, args })
     }
 
