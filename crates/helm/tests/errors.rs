@@ -124,6 +124,34 @@ fn required_and_fail_messages_and_positions_match_helm() {
     }
 }
 
+/// Templates big enough to run on two threads, several failing: the error is
+/// that of the first failing template in Helm's order (reverse name order
+/// within a chart), however long it runs and whichever thread finishes first.
+#[test]
+fn the_first_failing_template_in_helms_order_is_reported() {
+    let padding: String = (0..800)
+        .map(|i| format!("{{{{- /* padding {i:04}: the templates total over 64 KiB */ -}}}}\n"))
+        .collect();
+    let slow_fail = format!(
+        "{padding}{{{{- range until 2000 }}}}{{{{ printf \"%d\" . }}}}{{{{- end }}}}\n{{{{ fail \"y fails first in order\" }}}}\n"
+    );
+    let quick_fail = format!("{padding}{{{{ fail \"b fails later in order\" }}}}\n");
+    let c = chart(
+        "failorder",
+        &[
+            ("templates/z.yaml", "z: fine\n"),
+            ("templates/y.yaml", &slow_fail),
+            ("templates/b.yaml", &quick_fail),
+            ("templates/a.yaml", "a: {{ fail \"a fails last\" }}\n"),
+        ],
+    );
+    let helm = helm_error(&c);
+    assert!(helm.contains("y fails first in order"), "helm said: {helm}");
+    for _ in 0..5 {
+        assert_eq!(skiff_error(&c), helm);
+    }
+}
+
 #[test]
 fn parse_errors_name_the_file_and_line_like_helm() {
     let c = chart("parse", &[("templates/a.yaml", "a: 1\nb: {{ .Values.x \n")]);
