@@ -24,11 +24,12 @@ pub struct ChartFile {
 /// A chart file's bytes, shared: the render clones the chart (aliases,
 /// dependency pruning), and a clone must not copy megabytes of files.
 ///
-/// The `crds/` files of a chart read from a folder are only opened at load
-/// (so an unreadable file is still refused there, naming it) and read when
-/// first needed: a chart refused before its render (missing dependencies,
-/// bad values) never reads them. [`Chart::read_deferred`] reads them with
-/// errors that name the file; the render calls it before any template runs.
+/// The files a render may never look at (`crds/`, and the files only
+/// `.Files` reads) of a chart read from a folder are only opened at load, so
+/// an unreadable file is still refused there, naming it, and read when they
+/// are used: CRDs when they are printed or asked for ([`crate::Rendered::crds`]),
+/// other files when a template reads them. A chart refused before its render
+/// (missing dependencies, bad values) reads none of them.
 #[derive(Clone)]
 pub struct FileData(Arc<Content>);
 
@@ -46,17 +47,31 @@ impl FileData {
         }))
     }
 
-    /// Reads a deferred file now; an error names the file.
-    fn read(&self) -> Result<&[u8], Error> {
+    /// Reads a deferred file now and keeps its bytes; an error names the file.
+    pub(crate) fn read(&self) -> Result<&[u8], Error> {
         if let Some(b) = self.0.bytes.get() {
             return Ok(b);
         }
-        let Some(path) = &self.0.deferred else {
-            return Ok(&[]);
-        };
-        let data = std::fs::read(path)
-            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
+        let data = self.read_from_disk()?;
         Ok(self.0.bytes.get_or_init(|| data))
+    }
+
+    /// The bytes, without keeping a deferred file's bytes once `use_bytes`
+    /// is done with them: for callers that keep what they make of them (the
+    /// text of `.Files`, the printed CRDs) instead.
+    pub(crate) fn with_bytes<R>(&self, use_bytes: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+        match self.0.bytes.get() {
+            Some(b) => Ok(use_bytes(b)),
+            None => Ok(use_bytes(&self.read_from_disk()?)),
+        }
+    }
+
+    fn read_from_disk(&self) -> Result<Vec<u8>, Error> {
+        let Some(path) = &self.0.deferred else {
+            return Ok(Vec::new());
+        };
+        std::fs::read(path)
+            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))
     }
 }
 
@@ -159,19 +174,29 @@ impl Chart {
     }
 }
 
-/// Whether the loader may defer reading a file: CRDs, which the render only
-/// prints with `--include-crds` and templates rarely read, and which are most
-/// of the bytes of charts that ship them (kube-prometheus-stack: 4.4 of 6.5 MB).
+/// Whether the loader may defer reading a file: any file but templates and
+/// what the loader itself reads (`Chart.yaml`, values, schema, v1
+/// requirements, subchart archives). CRDs are printed only with
+/// `--include-crds` and are most of the bytes of the charts that ship them
+/// (kube-prometheus-stack: 4.4 of 6.5 MB); other files are read by few
+/// templates (READMEs, dashboards, scripts).
 fn may_defer(rel: &str) -> bool {
-    // `crds/` of this chart or of a subchart (`charts/<name>/crds/`, at any depth).
+    // The path inside the chart the file belongs to: `charts/<name>/` of
+    // subcharts (at any depth) stripped.
     let mut rest = rel;
     loop {
-        if rest.starts_with("crds/") {
-            return true;
+        if rest.starts_with("templates/")
+            || matches!(
+                rest,
+                "Chart.yaml" | "values.yaml" | "values.schema.json" | "requirements.yaml"
+            )
+        {
+            return false;
         }
-        match rest.strip_prefix("charts/").and_then(|r| r.split_once('/')) {
-            Some((_, inner)) => rest = inner,
-            None => return false,
+        match rest.strip_prefix("charts/").map(|r| r.split_once('/')) {
+            Some(Some((_, inner))) => rest = inner,
+            Some(None) => return !(rest.ends_with(".tgz") || rest.ends_with(".tar.gz")),
+            None => return true,
         }
     }
 }
@@ -503,35 +528,125 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn crd_files_are_read_when_needed_and_a_vanished_one_is_named() {
-        assert!(may_defer("crds/a.yaml"));
-        assert!(may_defer("charts/sub/crds/b.yaml"));
-        assert!(may_defer("charts/a/charts/b/crds/c.yaml"));
-        assert!(!may_defer("charts/crds/templates/x.yaml"));
-        assert!(!may_defer("templates/crds/x.yaml"));
-        assert!(!may_defer("files/crds/x.yaml"));
+    fn render(chart: &Chart) -> Result<crate::Rendered, Error> {
+        crate::render(
+            chart,
+            &crate::strvals::empty(),
+            &crate::ReleaseOptions::default(),
+            &crate::Capabilities::default(),
+        )
+    }
 
+    #[test]
+    fn only_templates_and_what_the_loader_reads_are_read_at_load() {
+        for eager in [
+            "Chart.yaml",
+            "values.yaml",
+            "values.schema.json",
+            "requirements.yaml",
+            "templates/crds/x.yaml",
+            "charts/sub/values.yaml",
+            "charts/sub.tgz",
+            "charts/a/charts/b/templates/x.yaml",
+            "charts/crds/templates/x.yaml",
+        ] {
+            assert!(!may_defer(eager), "{eager}");
+        }
+        for deferred in [
+            "crds/a.yaml",
+            "charts/sub/crds/b.yaml",
+            "charts/a/charts/b/crds/c.yaml",
+            "files/crds/x.yaml",
+            "README.md",
+            "charts/sub/files/x.json",
+            "charts/README.md",
+            "x/values.yaml",
+        ] {
+            assert!(may_defer(deferred), "{deferred}");
+        }
+    }
+
+    #[test]
+    fn crds_are_read_when_asked_for_and_a_vanished_one_is_named() {
         let dir = chart_dir("deferred", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
         let chart = load(&dir).expect("load");
         let sub = &chart.dependencies[0];
-        assert_eq!(format!("{:?}", sub.files[0].data), "not read yet");
         assert_eq!(&*sub.templates[0].data, b"kind: Secret\n");
-        // A clone shares the files, read or not.
+        let rendered = render(&chart).expect("render");
+        // Neither the render nor a clone of the chart read them.
         let clone = chart.clone();
-        chart.read_deferred().expect("read");
+        assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
         assert_eq!(
-            &*clone.dependencies[0].files[0].data,
-            b"kind: CustomResourceDefinition\n"
+            format!("{:?}", clone.dependencies[0].files[0].data),
+            "not read yet"
+        );
+        let crds = rendered.crds().expect("crds");
+        let found: Vec<(&str, &str)> = crds
+            .iter()
+            .map(|m| (m.source.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("c/crds/a.yaml", "kind: CustomResourceDefinition\n"),
+                (
+                    "c/charts/sub/crds/b.yaml",
+                    "kind: CustomResourceDefinition\n"
+                ),
+            ]
+        );
+        let print = crate::PrintOptions {
+            include_crds: true,
+            ..Default::default()
+        };
+        let out = rendered.to_helm_output(&print).expect("print");
+        assert!(
+            out.starts_with("---\n# Source: c/crds/a.yaml\nkind: CustomResourceDefinition\n\n---\n# Source: c/charts/sub/crds/b.yaml\n"),
+            "{out}"
+        );
+
+        std::fs::remove_file(dir.join("charts/sub/crds/b.yaml")).expect("rm");
+        let err = rendered.crds().expect_err("the file is gone").to_string();
+        assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        let err = rendered
+            .to_helm_output(&print)
+            .expect_err("gone")
+            .to_string();
+        assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        // Without --include-crds nothing reads them.
+        rendered
+            .to_helm_output(&crate::PrintOptions::default())
+            .expect("print without CRDs");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_are_read_when_a_template_reads_them() {
+        let dir = chart_dir("files", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        std::fs::write(
+            dir.join("templates/cm.yaml"),
+            "kind: ConfigMap\ndata:\n  x: {{ .Files.Get \"files/x.txt\" | quote }}\n",
+        )
+        .expect("write");
+        std::fs::create_dir_all(dir.join("files")).expect("mkdir");
+        std::fs::write(dir.join("files/x.txt"), "hello").expect("write");
+        std::fs::write(dir.join("README.md"), "unread").expect("write");
+        let chart = load(&dir).expect("load");
+        let out = render(&chart)
+            .expect("render")
+            .to_helm_output(&crate::PrintOptions::default())
+            .expect("print");
+        assert!(out.contains("  x: \"hello\"\n"), "{out}");
+        let readme = chart.files.iter().find(|f| f.name == "README.md");
+        assert_eq!(
+            format!("{:?}", readme.expect("README.md").data),
+            "not read yet"
         );
 
         let chart = load(&dir).expect("load");
-        std::fs::remove_file(dir.join("charts/sub/crds/b.yaml")).expect("rm");
-        let err = chart
-            .read_deferred()
-            .expect_err("the file is gone")
-            .to_string();
-        assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        std::fs::remove_file(dir.join("files/x.txt")).expect("rm");
+        let err = render(&chart).expect_err("the file is gone").to_string();
+        assert!(err.contains("files/x.txt"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -543,14 +658,7 @@ mod tests {
         );
         let chart = load(&dir).expect("load");
         std::fs::remove_file(dir.join("crds/a.yaml")).expect("rm");
-        let err = crate::render(
-            &chart,
-            &crate::strvals::empty(),
-            &crate::ReleaseOptions::default(),
-            &crate::Capabilities::default(),
-        )
-        .expect_err("refused")
-        .to_string();
+        let err = render(&chart).expect_err("refused").to_string();
         assert!(err.contains("gone"), "{err}");
         assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
         let _ = std::fs::remove_dir_all(&dir);

@@ -83,8 +83,6 @@ pub fn render(
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || {
                 let prepared = values::prepare(chart, values, release, caps)?;
-                // After the checks that refuse a chart, before anything reads files.
-                chart.read_deferred()?;
                 let files = engine::render(chart, &prepared)?;
                 output::sort(&prepared.chart, files)
             })
