@@ -54,6 +54,16 @@ pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     }
 }
 
+/// [`parse_json`] for the chart's own documents (`Chart.yaml`,
+/// `requirements.yaml`), read in one pass when the reader can prove the
+/// result equal; errors are always the reference's.
+pub fn parse_chart_json(text: &str) -> Result<serde_json::Value, String> {
+    match crate::yaml_read::json(text) {
+        Some(v) => Ok(v),
+        None => parse_json(text),
+    }
+}
+
 /// The text of the first document of a stream (up to the second `---`).
 fn first_document(text: &str) -> Option<&str> {
     let mut seen_content = false;
