@@ -169,6 +169,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
+        nodes.shrink_to_fit();
         Ok(ListNode { pos, nodes })
     }
 
@@ -363,6 +364,9 @@ impl<'a> Parser<'a> {
         if args.is_empty() {
             return Err(Reject);
         }
+        // Trees of every template live through the whole render: a command
+        // (usually one or two arguments) keeps no room for four.
+        args.shrink_to_fit();
         Ok(CommandNode { pos, args })
     }
 
