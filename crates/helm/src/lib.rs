@@ -95,8 +95,8 @@ pub fn render(
 
 /// Prepares the render (checks, values, built-in objects) while a helper
 /// reads the templates, deferred at load; a chart refused here stops the
-/// reading. Errors of the preparation come first, as the templates are
-/// helm's to read only after them.
+/// reading. An error of the preparation comes first: a chart refused there
+/// is refused whatever its templates.
 fn prepare_reading_templates(
     chart: &Chart,
     values: &Value,
