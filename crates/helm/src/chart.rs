@@ -357,7 +357,7 @@ fn from_files_parsed(
         .iter()
         .find(|f| f.name == "Chart.yaml")
         .ok_or_else(|| Error::Chart("Chart.yaml file is missing".into()))?;
-    let raw = match yaml::parse_chart_json(&text(&chart_yaml.data))
+    let raw = match yaml::parse_json(&text(&chart_yaml.data))
         .map_err(|e| Error::Chart(format!("cannot load Chart.yaml: {e}")))?
     {
         serde_json::Value::Object(m) => m,
@@ -399,7 +399,7 @@ fn from_files_parsed(
         } else if f.name == "values.schema.json" {
             schema = Some(f.data.to_vec());
         } else if f.name == "requirements.yaml" && metadata.api_version == "v1" {
-            if let Ok(serde_json::Value::Object(m)) = yaml::parse_chart_json(&text(&f.data)) {
+            if let Ok(serde_json::Value::Object(m)) = yaml::parse_json(&text(&f.data)) {
                 metadata.dependencies = parse_dependencies(m.get("dependencies"));
             }
             rest.push(f);

@@ -1,7 +1,7 @@
 //! Values files read in one pass: YAML parser events straight into template
 //! values.
 //!
-//! The reference reading (`yaml::parse_json` then `yaml::from_json`) goes
+//! The reference reading (`yaml::parse_json_reference` then `yaml::from_json`) goes
 //! through serde-saphyr into a `serde_json::Value` and then into a second tree;
 //! every key and string is allocated twice and the deserializer's bookkeeping
 //! (comments, replay buffers, budgets) dominates a large values file. This
@@ -50,8 +50,8 @@ pub fn values(text: &str) -> Option<Value> {
     read(text, Numbers::Floats)
 }
 
-/// Reads a document as `yaml::parse_json` does (`Chart.yaml`,
-/// `requirements.yaml`): the same `serde_json::Value`, integers kept apart
+/// Reads a document as `yaml::parse_json_reference` does (`Chart.yaml`,
+/// `requirements.yaml`, `fromYaml`): the same `serde_json::Value`, integers kept apart
 /// from floats. Only numbers whose kind is plain (decimal integers, decimal
 /// fractions) are read here; `None` sends any other document to the
 /// reference reading, which also words every error.
