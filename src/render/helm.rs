@@ -97,7 +97,7 @@ pub fn render(
     let crds = if helm.skip_crds {
         Vec::new()
     } else {
-        rendered.crds
+        rendered.crds().map_err(chart_err)?
     };
     let hooks = rendered.hooks.into_iter().filter(|h| !h.is_test());
     let mut manifests = Vec::new();

@@ -77,7 +77,12 @@ fn template(a: TemplateArgs) -> Result<(), String> {
         [name, chart] => (name.clone(), chart.clone()),
         _ => return Err("expected [NAME] CHART".into()),
     };
-    let chart = skiff_helm::load(std::path::Path::new(&chart_path)).map_err(|e| e.to_string())?;
+    // The process ends after printing: freeing the chart, the render and
+    // the output piece by piece (thousands of small allocations) would only
+    // delay that, so they are left to the exit.
+    let chart = std::mem::ManuallyDrop::new(
+        skiff_helm::load(std::path::Path::new(&chart_path)).map_err(|e| e.to_string())?,
+    );
     let mut values = strvals::empty();
     for f in &a.values {
         let text = std::fs::read_to_string(f).map_err(|e| format!("open {}: {e}", f.display()))?;
@@ -122,13 +127,15 @@ fn template(a: TemplateArgs) -> Result<(), String> {
         }
         other => other.to_string(),
     })?;
+    let rendered = std::mem::ManuallyDrop::new(rendered);
     let print = PrintOptions {
         include_crds: a.include_crds && !a.skip_crds,
         no_hooks: a.no_hooks,
         skip_tests: a.skip_tests,
         show_only: a.show_only.clone(),
     };
-    let out = rendered.to_helm_output(&print).map_err(|e| e.to_string())?;
-    print!("{out}");
+    let out =
+        std::mem::ManuallyDrop::new(rendered.to_helm_output(&print).map_err(|e| e.to_string())?);
+    print!("{}", *out);
     Ok(())
 }

@@ -3,10 +3,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use gotmpl::Value;
 
+use crate::chart_dir::{ParsedValues, text};
 use crate::error::Error;
 use crate::ignore::Rules;
 use crate::yaml;
@@ -24,11 +26,12 @@ pub struct ChartFile {
 /// A chart file's bytes, shared: the render clones the chart (aliases,
 /// dependency pruning), and a clone must not copy megabytes of files.
 ///
-/// The `crds/` files of a chart read from a folder are only opened at load
-/// (so an unreadable file is still refused there, naming it) and read when
-/// first needed: a chart refused before its render (missing dependencies,
-/// bad values) never reads them. [`Chart::read_deferred`] reads them with
-/// errors that name the file; the render calls it before any template runs.
+/// The files a render may never look at (`crds/`, and the files only
+/// `.Files` reads) of a chart read from a folder are only opened at load, so
+/// an unreadable file is still refused there, naming it, and read when they
+/// are used: CRDs when they are printed or asked for ([`crate::Rendered::crds`]),
+/// other files when a template reads them. A chart refused before its render
+/// (missing dependencies, bad values) reads none of them.
 #[derive(Clone)]
 pub struct FileData(Arc<Content>);
 
@@ -39,24 +42,38 @@ struct Content {
 }
 
 impl FileData {
-    fn deferred(path: PathBuf) -> Self {
+    pub(crate) fn deferred(path: PathBuf) -> Self {
         FileData(Arc::new(Content {
             bytes: OnceLock::new(),
             deferred: Some(path),
         }))
     }
 
-    /// Reads a deferred file now; an error names the file.
-    fn read(&self) -> Result<&[u8], Error> {
+    /// Reads a deferred file now and keeps its bytes; an error names the file.
+    pub(crate) fn read(&self) -> Result<&[u8], Error> {
         if let Some(b) = self.0.bytes.get() {
             return Ok(b);
         }
-        let Some(path) = &self.0.deferred else {
-            return Ok(&[]);
-        };
-        let data = std::fs::read(path)
-            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
+        let data = self.read_from_disk()?;
         Ok(self.0.bytes.get_or_init(|| data))
+    }
+
+    /// The bytes, without keeping a deferred file's bytes once `use_bytes`
+    /// is done with them: for callers that keep what they make of them (the
+    /// text of `.Files`, the printed CRDs) instead.
+    pub(crate) fn with_bytes<R>(&self, use_bytes: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+        match self.0.bytes.get() {
+            Some(b) => Ok(use_bytes(b)),
+            None => Ok(use_bytes(&self.read_from_disk()?)),
+        }
+    }
+
+    fn read_from_disk(&self) -> Result<Vec<u8>, Error> {
+        let Some(path) = &self.0.deferred else {
+            return Ok(Vec::new());
+        };
+        std::fs::read(path)
+            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))
     }
 }
 
@@ -152,34 +169,66 @@ impl Chart {
     /// Reads the files whose reading was deferred at load, in this chart and
     /// its subcharts; the error names the first file that cannot be read.
     pub fn read_deferred(&self) -> Result<(), Error> {
-        for f in &self.files {
+        for f in self.templates.iter().chain(&self.files) {
             f.data.read()?;
         }
         self.dependencies.iter().try_for_each(Chart::read_deferred)
     }
+
+    /// Reads the templates of this chart and its subcharts (deferred at
+    /// load, like every file the loader does not read itself); the error
+    /// names the first one that cannot be read. `stop` ends the reading early.
+    pub(crate) fn read_templates_unless(&self, stop: &AtomicBool) -> Result<(), Error> {
+        for t in &self.templates {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            t.data.read()?;
+        }
+        for d in &self.dependencies {
+            d.read_templates_unless(stop)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the templates of this chart and its subcharts now; the error
+    /// names the first one that cannot be read.
+    pub fn read_templates(&self) -> Result<(), Error> {
+        self.read_templates_unless(&AtomicBool::new(false))
+    }
 }
 
-/// Whether the loader may defer reading a file: CRDs, which the render only
-/// prints with `--include-crds` and templates rarely read, and which are most
-/// of the bytes of charts that ship them (kube-prometheus-stack: 4.4 of 6.5 MB).
-fn may_defer(rel: &str) -> bool {
-    // `crds/` of this chart or of a subchart (`charts/<name>/crds/`, at any depth).
+/// Whether the loader may defer reading a file: any file but those it reads
+/// itself (`Chart.yaml`, values, schema, v1 requirements, subchart
+/// archives). A chart refused before its render (missing dependencies, bad
+/// values) then reads no template; CRDs are printed only with
+/// `--include-crds` and are most of the bytes of the charts that ship them
+/// (kube-prometheus-stack: 4.4 of 6.5 MB); other files are read by few
+/// templates (READMEs, dashboards, scripts).
+pub(crate) fn may_defer(rel: &str) -> bool {
+    let local = within_chart(rel);
+    let read_by_loader = matches!(
+        local,
+        "Chart.yaml" | "values.yaml" | "values.schema.json" | "requirements.yaml"
+    ) || (local.starts_with("charts/")
+        && (local.ends_with(".tgz") || local.ends_with(".tar.gz")));
+    !read_by_loader
+}
+
+/// The path of a file inside the chart it belongs to: `rel` without the
+/// `charts/<name>/` of the subcharts it is in, at any depth.
+pub(crate) fn within_chart(rel: &str) -> &str {
     let mut rest = rel;
-    loop {
-        if rest.starts_with("crds/") {
-            return true;
-        }
-        match rest.strip_prefix("charts/").and_then(|r| r.split_once('/')) {
-            Some((_, inner)) => rest = inner,
-            None => return false,
-        }
+    while let Some((_, inner)) = rest.strip_prefix("charts/").and_then(|r| r.split_once('/')) {
+        rest = inner;
     }
+    rest
 }
 
 pub fn load(path: &Path) -> Result<Chart, Error> {
     if path.is_dir() {
-        let files = read_dir(path)?;
-        from_files(files)
+        let (files, mut parsed) = crate::chart_dir::read(path)?;
+        from_files_parsed(files, "", &mut parsed)
     } else if path.is_file() {
         let data = std::fs::read(path)
             .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
@@ -190,58 +239,6 @@ pub fn load(path: &Path) -> Result<Chart, Error> {
             path.display().to_string()
         )))
     }
-}
-
-fn read_dir(root: &Path) -> Result<Vec<ChartFile>, Error> {
-    let rules = match std::fs::read_to_string(root.join(".helmignore")) {
-        Ok(t) => Rules::parse(&t),
-        Err(_) => Rules::parse(""),
-    };
-    let mut out = Vec::new();
-    walk(root, root, &rules, &mut out)?;
-    Ok(out)
-}
-
-fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Result<(), Error> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::Chart(format!("unable to read {}: {e}", dir.display())))?
-        .filter_map(Result::ok)
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let path = e.path();
-        let rel = path
-            .strip_prefix(root)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let unreadable =
-            |err: std::io::Error| Error::Chart(format!("unable to read {}: {err}", path.display()));
-        // The entry's type comes with the listing; only links need a stat
-        // (helm follows them).
-        let is_dir = match e.file_type() {
-            Ok(t) if !t.is_symlink() => t.is_dir(),
-            _ => std::fs::metadata(&path).map_err(unreadable)?.is_dir(),
-        };
-        if is_dir {
-            if rules.ignored(&rel, true) {
-                continue;
-            }
-            walk(root, &path, rules, out)?;
-        } else {
-            if rules.ignored(&rel, false) {
-                continue;
-            }
-            let data = if may_defer(&rel) {
-                // Opened now, so that a file helm could not read is refused at load.
-                std::fs::File::open(&path).map_err(unreadable)?;
-                FileData::deferred(path)
-            } else {
-                std::fs::read(&path).map_err(unreadable)?.into()
-            };
-            out.push(ChartFile { name: rel, data });
-        }
-    }
-    Ok(())
 }
 
 /// Reads a chart archive: every entry must be a regular file below one top
@@ -346,12 +343,21 @@ fn parse_dependencies(v: Option<&serde_json::Value>) -> Vec<Dependency> {
 }
 
 pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
+    from_files_parsed(files, "", &mut ParsedValues::new())
+}
+
+/// [`from_files`] for the chart at `prefix` (`charts/<name>/` of each
+/// enclosing chart) with the values files in `parsed` already parsed.
+fn from_files_parsed(
+    files: Vec<ChartFile>,
+    prefix: &str,
+    parsed: &mut ParsedValues,
+) -> Result<Chart, Error> {
     let chart_yaml = files
         .iter()
         .find(|f| f.name == "Chart.yaml")
         .ok_or_else(|| Error::Chart("Chart.yaml file is missing".into()))?;
-    let text = String::from_utf8_lossy(&chart_yaml.data);
-    let raw = match yaml::parse_json(&text)
+    let raw = match yaml::parse_json(&text(&chart_yaml.data))
         .map_err(|e| Error::Chart(format!("cannot load Chart.yaml: {e}")))?
     {
         serde_json::Value::Object(m) => m,
@@ -385,14 +391,15 @@ pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
         if f.name == "Chart.yaml" {
             continue;
         } else if f.name == "values.yaml" {
-            values = yaml::parse_values(&String::from_utf8_lossy(&f.data))
-                .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
+            values = match parsed.remove(&format!("{prefix}values.yaml")) {
+                Some(read) => read,
+                None => yaml::parse_values(&text(&f.data)),
+            }
+            .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
         } else if f.name == "values.schema.json" {
             schema = Some(f.data.to_vec());
         } else if f.name == "requirements.yaml" && metadata.api_version == "v1" {
-            if let Ok(serde_json::Value::Object(m)) =
-                yaml::parse_json(&String::from_utf8_lossy(&f.data))
-            {
+            if let Ok(serde_json::Value::Object(m)) = yaml::parse_json(&text(&f.data)) {
                 metadata.dependencies = parse_dependencies(m.get("dependencies"));
             }
             rest.push(f);
@@ -423,12 +430,13 @@ pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
         if !files.iter().any(|f| f.name == "Chart.yaml") {
             continue;
         }
-        let sub = from_files(files).map_err(|e| {
-            Error::Chart(format!(
-                "error unpacking subchart {dir} in {}: {e}",
-                metadata.name
-            ))
-        })?;
+        let sub =
+            from_files_parsed(files, &format!("{prefix}charts/{dir}/"), parsed).map_err(|e| {
+                Error::Chart(format!(
+                    "error unpacking subchart {dir} in {}: {e}",
+                    metadata.name
+                ))
+            })?;
         dependencies.push(sub);
     }
     for a in sub_archives {
@@ -503,54 +511,141 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn crd_files_are_read_when_needed_and_a_vanished_one_is_named() {
-        assert!(may_defer("crds/a.yaml"));
-        assert!(may_defer("charts/sub/crds/b.yaml"));
-        assert!(may_defer("charts/a/charts/b/crds/c.yaml"));
-        assert!(!may_defer("charts/crds/templates/x.yaml"));
-        assert!(!may_defer("templates/crds/x.yaml"));
-        assert!(!may_defer("files/crds/x.yaml"));
+    fn render(chart: &Chart) -> Result<crate::Rendered, Error> {
+        crate::render(
+            chart,
+            &crate::strvals::empty(),
+            &crate::ReleaseOptions::default(),
+            &crate::Capabilities::default(),
+        )
+    }
 
+    #[test]
+    fn only_what_the_loader_reads_is_read_at_load() {
+        for eager in [
+            "Chart.yaml",
+            "values.yaml",
+            "values.schema.json",
+            "requirements.yaml",
+            "charts/sub/values.yaml",
+            "charts/sub.tgz",
+            "charts/a/charts/b/Chart.yaml",
+            "charts/crds/values.schema.json",
+        ] {
+            assert!(!may_defer(eager), "{eager}");
+        }
+        for deferred in [
+            "crds/a.yaml",
+            "charts/sub/crds/b.yaml",
+            "charts/a/charts/b/crds/c.yaml",
+            "files/crds/x.yaml",
+            "README.md",
+            "charts/sub/files/x.json",
+            "charts/README.md",
+            "x/values.yaml",
+            "templates/crds/x.yaml",
+            "charts/a/charts/b/templates/x.yaml",
+            "charts/crds/templates/x.yaml",
+        ] {
+            assert!(may_defer(deferred), "{deferred}");
+        }
+    }
+
+    #[test]
+    fn crds_are_read_when_asked_for_and_a_vanished_one_is_named() {
         let dir = chart_dir("deferred", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
         let chart = load(&dir).expect("load");
         let sub = &chart.dependencies[0];
-        assert_eq!(format!("{:?}", sub.files[0].data), "not read yet");
-        assert_eq!(&*sub.templates[0].data, b"kind: Secret\n");
-        // A clone shares the files, read or not.
+        assert_eq!(format!("{:?}", sub.templates[0].data), "not read yet");
+        let rendered = render(&chart).expect("render");
+        assert_eq!(format!("{:?}", sub.templates[0].data), "13 bytes");
+        // Neither the render nor a clone of the chart read them.
         let clone = chart.clone();
-        chart.read_deferred().expect("read");
+        assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
         assert_eq!(
-            &*clone.dependencies[0].files[0].data,
-            b"kind: CustomResourceDefinition\n"
+            format!("{:?}", clone.dependencies[0].files[0].data),
+            "not read yet"
+        );
+        let crds = rendered.crds().expect("crds");
+        let found: Vec<(&str, &str)> = crds
+            .iter()
+            .map(|m| (m.source.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("c/crds/a.yaml", "kind: CustomResourceDefinition\n"),
+                (
+                    "c/charts/sub/crds/b.yaml",
+                    "kind: CustomResourceDefinition\n"
+                ),
+            ]
+        );
+        let print = crate::PrintOptions {
+            include_crds: true,
+            ..Default::default()
+        };
+        let out = rendered.to_helm_output(&print).expect("print");
+        assert!(
+            out.starts_with("---\n# Source: c/crds/a.yaml\nkind: CustomResourceDefinition\n\n---\n# Source: c/charts/sub/crds/b.yaml\n"),
+            "{out}"
         );
 
-        let chart = load(&dir).expect("load");
         std::fs::remove_file(dir.join("charts/sub/crds/b.yaml")).expect("rm");
-        let err = chart
-            .read_deferred()
-            .expect_err("the file is gone")
+        let err = rendered.crds().expect_err("the file is gone").to_string();
+        assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        let err = rendered
+            .to_helm_output(&print)
+            .expect_err("gone")
             .to_string();
         assert!(err.contains("charts/sub/crds/b.yaml"), "{err}");
+        // Without --include-crds nothing reads them.
+        rendered
+            .to_helm_output(&crate::PrintOptions::default())
+            .expect("print without CRDs");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
-    fn a_chart_refused_for_missing_dependencies_never_reads_its_crds() {
+    fn files_are_read_when_a_template_reads_them() {
+        let dir = chart_dir("files", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        std::fs::write(
+            dir.join("templates/cm.yaml"),
+            "kind: ConfigMap\ndata:\n  x: {{ .Files.Get \"files/x.txt\" | quote }}\n",
+        )
+        .expect("write");
+        std::fs::create_dir_all(dir.join("files")).expect("mkdir");
+        std::fs::write(dir.join("files/x.txt"), "hello").expect("write");
+        std::fs::write(dir.join("README.md"), "unread").expect("write");
+        let chart = load(&dir).expect("load");
+        let out = render(&chart)
+            .expect("render")
+            .to_helm_output(&crate::PrintOptions::default())
+            .expect("print");
+        assert!(out.contains("  x: \"hello\"\n"), "{out}");
+        let readme = chart.files.iter().find(|f| f.name == "README.md");
+        assert_eq!(
+            format!("{:?}", readme.expect("README.md").data),
+            "not read yet"
+        );
+
+        let chart = load(&dir).expect("load");
+        std::fs::remove_file(dir.join("files/x.txt")).expect("rm");
+        let err = render(&chart).expect_err("the file is gone").to_string();
+        assert!(err.contains("files/x.txt"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_chart_refused_for_missing_dependencies_is_refused_before_its_files_are_read() {
         let dir = chart_dir(
             "refused",
             "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: gone\n  version: 1.0.0\n  repository: https://example.com\n",
         );
         let chart = load(&dir).expect("load");
         std::fs::remove_file(dir.join("crds/a.yaml")).expect("rm");
-        let err = crate::render(
-            &chart,
-            &crate::strvals::empty(),
-            &crate::ReleaseOptions::default(),
-            &crate::Capabilities::default(),
-        )
-        .expect_err("refused")
-        .to_string();
+        std::fs::remove_file(dir.join("templates/cm.yaml")).expect("rm");
+        let err = render(&chart).expect_err("refused").to_string();
         assert!(err.contains("gone"), "{err}");
         assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
         let _ = std::fs::remove_dir_all(&dir);
@@ -562,6 +657,63 @@ mod tests {
         std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("crds/z.yaml")).expect("link");
         let err = load(&dir).expect_err("dangling link").to_string();
         assert!(err.contains("crds/z.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_template_that_vanished_since_load_is_named_by_the_render() {
+        let dir = chart_dir("vanished", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        let chart = load(&dir).expect("load");
+        std::fs::remove_file(dir.join("charts/sub/templates/crds/c.yaml")).expect("rm");
+        let err = render(&chart).expect_err("gone").to_string();
+        assert!(err.contains("charts/sub/templates/crds/c.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_first_unreadable_file_in_walk_order_is_the_error() {
+        let dir = chart_dir("first-error", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        // Read by this thread (values.yaml) and by the helper (the rest).
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("values.yaml")).expect("link");
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("crds/z.yaml")).expect("link");
+        std::fs::write(dir.join("charts/sub/values.yaml"), "a: [").expect("write");
+        let err = load(&dir).expect_err("dangling links").to_string();
+        assert!(err.contains("crds/z.yaml"), "{err}");
+        std::fs::remove_file(dir.join("crds/z.yaml")).expect("rm");
+        let err = load(&dir).expect_err("dangling link").to_string();
+        assert!(
+            err.ends_with("values.yaml: No such file or directory (os error 2)"),
+            "{err}"
+        );
+        // A bad values file is reported where the loader reads it: the
+        // subchart's, after the chart's own.
+        std::fs::remove_file(dir.join("values.yaml")).expect("rm");
+        std::fs::write(dir.join("values.yaml"), "x: 1\n").expect("write");
+        let err = load(&dir).expect_err("bad subchart values").to_string();
+        assert!(
+            err.starts_with(
+                "error unpacking subchart sub in c: cannot load values.yaml: yaml: line"
+            ),
+            "{err}"
+        );
+        std::fs::write(dir.join("values.yaml"), "x: [").expect("write");
+        let err = load(&dir).expect_err("bad values").to_string();
+        assert!(
+            err.starts_with("cannot load values.yaml: yaml: line"),
+            "{err}"
+        );
+        std::fs::write(dir.join("charts/sub/values.yaml"), "b: 2\n").expect("write");
+        std::fs::write(dir.join("values.yaml"), "sub:\n  a: 1\n").expect("write");
+        let chart = load(&dir).expect("load");
+        let sub = &chart.dependencies[0];
+        assert_eq!(
+            format!("{:?} {:?}", chart.values, sub.values),
+            format!(
+                "{:?} {:?}",
+                crate::parse_values("sub:\n  a: 1\n").expect("values"),
+                crate::parse_values("b: 2\n").expect("values")
+            )
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,40 +1,74 @@
 //! `.Files`: the chart's non-template files, with Helm's accessors.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
-use gotmpl::Value;
+use gotmpl::{TemplateError, Value};
 
-use crate::chart::ChartFile;
+use crate::chart::{ChartFile, FileData};
 use crate::coalesce::Table;
 
 /// Key under which the Files object keeps its contents for `AsConfig`.
 pub const CONTENTS: &str = "__files";
 
-/// Each file's content once, shared by `Get`, `Lines`, `Glob` and the map
-/// `AsConfig` reads (a chart's files were held three times over: kube-
-/// prometheus-stack's are megabytes).
-fn contents(files: &[ChartFile]) -> Arc<BTreeMap<String, Arc<str>>> {
-    Arc::new(
-        files
-            .iter()
-            // Not lossy: binary files reach b64enc byte for byte.
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    Arc::from(crate::gobytes::from_bytes(&f.data)),
-                )
-            })
-            .collect(),
-    )
+/// One chart's files for `.Files`. A file becomes text the first time a
+/// template reads it, and only then: most files are never read (READMEs,
+/// CRDs), and kube-prometheus-stack's are megabytes. The text is kept for
+/// `Get`, `Lines`, `Glob` and `AsConfig`/`AsSecrets` alike.
+struct Files {
+    by_name: BTreeMap<String, Entry>,
 }
 
-fn string_map<'a>(m: impl Iterator<Item = (&'a String, &'a Arc<str>)>) -> Value {
-    Value::Map(Arc::new(
-        m.map(|(k, v)| (Arc::from(k.as_str()), Value::String(v.clone())))
-            .collect(),
-    ))
+struct Entry {
+    data: FileData,
+    text: OnceLock<Arc<str>>,
+}
+
+impl Files {
+    fn new(files: &[ChartFile]) -> Files {
+        Files {
+            by_name: files
+                .iter()
+                .map(|f| {
+                    let entry = Entry {
+                        data: f.data.clone(),
+                        text: OnceLock::new(),
+                    };
+                    (f.name.clone(), entry)
+                })
+                .collect(),
+        }
+    }
+
+    /// The file's text; a file that could not be read by now (it could at
+    /// load) is an error naming it.
+    fn text(e: &Entry) -> Result<Arc<str>, TemplateError> {
+        if let Some(t) = e.text.get() {
+            return Ok(t.clone());
+        }
+        // Not lossy: binary files reach b64enc byte for byte.
+        let text = e
+            .data
+            .with_bytes(|b| Arc::<str>::from(crate::gobytes::from_bytes(b)))
+            .map_err(|err| crate::funcs::err(err.to_string()))?;
+        Ok(e.text.get_or_init(|| text).clone())
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Arc<str>>, TemplateError> {
+        self.by_name.get(name).map(Files::text).transpose()
+    }
+
+    /// The files whose names `keep` accepts, as a map of name to text.
+    fn map(&self, keep: impl Fn(&str) -> bool) -> Result<Value, TemplateError> {
+        let mut m = Table::new();
+        for (name, e) in &self.by_name {
+            if keep(name) {
+                m.insert(Arc::from(name.as_str()), Value::String(Files::text(e)?));
+            }
+        }
+        Ok(Value::Map(Arc::new(m)))
+    }
 }
 
 fn arg_str(args: &[Value]) -> String {
@@ -43,12 +77,12 @@ fn arg_str(args: &[Value]) -> String {
 
 /// Builds the `.Files` object of one chart.
 pub fn object(files: &[ChartFile]) -> Value {
-    let all = contents(files);
+    let all = Arc::new(Files::new(files));
     let mut t = Table::new();
     let a = all.clone();
     let get = Value::Function(Arc::new(move |args: &[Value]| {
         Ok(Value::String(
-            a.get(&arg_str(args)).cloned().unwrap_or_else(|| "".into()),
+            a.get(&arg_str(args))?.unwrap_or_else(|| "".into()),
         ))
     }));
     // GetBytes serves the same content: templates use it through functions
@@ -59,7 +93,7 @@ pub fn object(files: &[ChartFile]) -> Value {
     t.insert(
         "Lines".into(),
         Value::Function(Arc::new(move |args: &[Value]| {
-            let Some(s) = a.get(&arg_str(args)) else {
+            let Some(s) = a.get(&arg_str(args))? else {
                 return Ok(Value::List(Arc::from(vec![])));
             };
             let s = s.strip_suffix('\n').unwrap_or(s.as_ref());
@@ -74,12 +108,15 @@ pub fn object(files: &[ChartFile]) -> Value {
         Value::Function(Arc::new(move |args: &[Value]| {
             let pat = arg_str(args);
             let re = glob_regex(&pat);
-            Ok(string_map(a.iter().filter(|(k, _)| {
-                re.as_ref().is_some_and(|r| r.is_match(k))
-            })))
+            a.map(|name| re.as_ref().is_some_and(|r| r.is_match(name)))
         })),
     );
-    t.insert(CONTENTS.into(), string_map(all.iter()));
+    // Every file, for `.Files.AsConfig`/`AsSecrets`: a function, so that the
+    // files are only read when a template asks for all of them.
+    t.insert(
+        CONTENTS.into(),
+        Value::Function(Arc::new(move |_: &[Value]| all.map(|_| true))),
+    );
     Value::Map(Arc::new(t))
 }
 
@@ -138,36 +175,54 @@ fn glob_regex(p: &str) -> Option<regex::Regex> {
     regex::Regex::new(&re).ok()
 }
 
-fn file_map(v: &Value) -> Vec<(String, String)> {
+/// The files `AsConfig`/`AsSecrets` read: all of `.Files`, or a map from
+/// `Glob`.
+fn file_map(v: &Value) -> Result<Vec<(String, String)>, TemplateError> {
     let m = match v {
         Value::Map(m) => match m.get(CONTENTS) {
-            Some(Value::Map(inner)) => inner.clone(),
+            Some(Value::Function(all)) => match all(&[])? {
+                Value::Map(inner) => inner,
+                _ => return Ok(Vec::new()),
+            },
             _ => m.clone(),
         },
-        _ => return Vec::new(),
+        _ => return Ok(Vec::new()),
     };
-    m.iter()
+    Ok(m.iter()
         .filter(|(_, v)| matches!(v, Value::String(_)))
         .map(|(k, v)| (k.to_string(), crate::funcs::strval(v)))
-        .collect()
+        .collect())
 }
 
 fn base(p: &str) -> String {
     p.rsplit('/').next().unwrap_or(p).to_string()
 }
 
-/// `Files.AsConfig`: file basenames to contents, as YAML.
+/// `Files.AsConfig` as the function table registers it: a file that could
+/// not be read (it vanished since load) leaves the whole text empty.
+// TODO(funcs/helm.rs): register `try_as_config`/`try_as_secrets` so that
+// such a file is an error naming it.
 pub fn as_config(v: &Value) -> String {
-    let m: Table = file_map(v)
+    try_as_config(v).unwrap_or_default()
+}
+
+/// `Files.AsSecrets`, as [`as_config`].
+pub fn as_secrets(v: &Value) -> String {
+    try_as_secrets(v).unwrap_or_default()
+}
+
+/// `Files.AsConfig`: file basenames to contents, as YAML.
+pub fn try_as_config(v: &Value) -> Result<String, TemplateError> {
+    let m: Table = file_map(v)?
         .into_iter()
         .map(|(k, c)| (Arc::from(base(&k).as_str()), Value::String(c.into())))
         .collect();
-    crate::funcs::to_yaml_string(&Value::Map(Arc::new(m)))
+    Ok(crate::funcs::to_yaml_string(&Value::Map(Arc::new(m))))
 }
 
 /// `Files.AsSecrets`: file basenames to base64 contents, as YAML.
-pub fn as_secrets(v: &Value) -> String {
-    let m: Table = file_map(v)
+pub fn try_as_secrets(v: &Value) -> Result<String, TemplateError> {
+    let m: Table = file_map(v)?
         .into_iter()
         .map(|(k, c)| {
             (
@@ -180,5 +235,5 @@ pub fn as_secrets(v: &Value) -> String {
             )
         })
         .collect();
-    crate::funcs::to_yaml_string(&Value::Map(Arc::new(m)))
+    Ok(crate::funcs::to_yaml_string(&Value::Map(Arc::new(m))))
 }

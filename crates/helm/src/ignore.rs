@@ -4,18 +4,29 @@
 /// never match `/`.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    match_from(&p, &n)
+    match_name(&p, name)
 }
 
-fn match_from(p: &[char], n: &[char]) -> bool {
+/// [`glob_match`] with the pattern's characters collected once: the loader
+/// matches every rule against every file of a chart.
+fn match_name(p: &[char], name: &str) -> bool {
+    // ASCII names (nearly all) are matched as bytes, without collecting chars.
+    if name.is_ascii() {
+        return match_from(p, name.as_bytes());
+    }
+    let n: Vec<char> = name.chars().collect();
+    match_from(p, &n)
+}
+
+fn match_from<N: Copy + Into<char>>(p: &[char], n: &[N]) -> bool {
+    let at = |i: usize| -> char { n[i].into() };
     if p.is_empty() {
         return n.is_empty();
     }
     match p[0] {
         '*' => {
             for i in 0..=n.len() {
-                if i > 0 && n[i - 1] == '/' {
+                if i > 0 && at(i - 1) == '/' {
                     break;
                 }
                 if match_from(&p[1..], &n[i..]) {
@@ -24,11 +35,12 @@ fn match_from(p: &[char], n: &[char]) -> bool {
             }
             false
         }
-        '?' => !n.is_empty() && n[0] != '/' && match_from(&p[1..], &n[1..]),
+        '?' => !n.is_empty() && at(0) != '/' && match_from(&p[1..], &n[1..]),
         '[' => {
-            if n.is_empty() || n[0] == '/' {
+            if n.is_empty() || at(0) == '/' {
                 return false;
             }
+            let c = at(0);
             let mut i = 1;
             let negate = matches!(p.get(1), Some('^') | Some('!'));
             if negate {
@@ -48,7 +60,7 @@ fn match_from(p: &[char], n: &[char]) -> bool {
                     hi = p[i + 2];
                     i += 2;
                 }
-                if lo <= n[0] && n[0] <= hi {
+                if lo <= c && c <= hi {
                     matched = true;
                 }
                 i += 1;
@@ -58,14 +70,51 @@ fn match_from(p: &[char], n: &[char]) -> bool {
             }
             matched != negate && match_from(&p[i + 1..], &n[1..])
         }
-        '\\' if p.len() > 1 => !n.is_empty() && n[0] == p[1] && match_from(&p[2..], &n[1..]),
-        c => !n.is_empty() && n[0] == c && match_from(&p[1..], &n[1..]),
+        '\\' if p.len() > 1 => !n.is_empty() && at(0) == p[1] && match_from(&p[2..], &n[1..]),
+        c => !n.is_empty() && at(0) == c && match_from(&p[1..], &n[1..]),
+    }
+}
+
+/// A rule's pattern, in the cheapest form that matches the same names.
+#[derive(Debug, Clone)]
+enum Pattern {
+    /// No wildcard: the name itself (`OWNERS`, `.git`).
+    Literal(String),
+    /// `*` and then no wildcard (`*.swp`, `*~`): a suffix after a run without `/`.
+    AnyThen(String),
+    Glob(Vec<char>),
+}
+
+impl Pattern {
+    fn new(p: &str) -> Pattern {
+        let wild = |s: &str| s.contains(['*', '?', '[', '\\']);
+        if !wild(p) {
+            Pattern::Literal(p.to_string())
+        } else if let Some(rest) = p.strip_prefix('*')
+            && !wild(rest)
+        {
+            Pattern::AnyThen(rest.to_string())
+        } else {
+            Pattern::Glob(p.chars().collect())
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            Pattern::Literal(l) => name == l,
+            Pattern::AnyThen(suffix) => name
+                .strip_suffix(suffix.as_str())
+                .is_some_and(|head| !head.contains('/')),
+            Pattern::Glob(p) => match_name(p, name),
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 struct Rule {
-    pattern: String,
+    pattern: Pattern,
+    /// Whether the pattern names a path (has a `/`) rather than a base name.
+    whole_path: bool,
     negate: bool,
     dir_only: bool,
 }
@@ -81,7 +130,8 @@ impl Rules {
         let mut rules = Vec::new();
         // Helm always skips dotfiles inside templates/.
         rules.push(Rule {
-            pattern: "templates/.?*".into(),
+            pattern: Pattern::new("templates/.?*"),
+            whole_path: true,
             negate: false,
             dir_only: false,
         });
@@ -98,7 +148,8 @@ impl Rules {
             let l = l.trim_end_matches('/');
             let l = l.strip_prefix('/').unwrap_or(l);
             rules.push(Rule {
-                pattern: l.to_string(),
+                pattern: Pattern::new(l),
+                whole_path: l.contains('/'),
                 negate,
                 dir_only,
             });
@@ -117,11 +168,7 @@ impl Rules {
             if r.dir_only && !is_dir {
                 continue;
             }
-            let m = if r.pattern.contains('/') {
-                glob_match(&r.pattern, path)
-            } else {
-                glob_match(&r.pattern, base)
-            };
+            let m = r.pattern.matches(if r.whole_path { path } else { base });
             if r.negate {
                 if m {
                     ignored = false;
@@ -147,5 +194,22 @@ mod tests {
         assert!(!r.ignored("ci", false));
         assert!(r.ignored("sub/x.txt", false));
         assert!(r.ignored("templates/.hidden", false));
+    }
+
+    #[test]
+    fn the_cheap_pattern_forms_match_like_the_glob() {
+        let patterns = [
+            "OWNERS", ".git", "*.swp", "*~", "*", "a/*.md", "*/x", "*[ab]", "x\\*", "é*", "*é", "",
+        ];
+        let names = [
+            "OWNERS", "owners", ".git", "a.swp", ".swp", "d/a.swp", "x~", "~", "a/b.md",
+            "a/c/b.md", "q/x", "x", "b", "x*", "éa", "aé", "a/é", "", "/",
+        ];
+        for p in patterns {
+            let fast = Pattern::new(p);
+            for n in names {
+                assert_eq!(fast.matches(n), glob_match(p, n), "{p:?} on {n:?}");
+            }
+        }
     }
 }

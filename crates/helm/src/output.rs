@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chart::Chart;
+use crate::chart::{Chart, FileData};
 use crate::error::Error;
 
 /// One rendered document and the template it came from.
@@ -28,9 +28,19 @@ impl Manifest {
 /// The result of a render, in Helm's order.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    pub crds: Vec<Manifest>,
+    /// The chart's CRD files, read when they are asked for ([`Rendered::crds`]
+    /// or printed): `helm template` prints them only with `--include-crds`.
+    crds: Vec<CrdFile>,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
+}
+
+/// A `crds/` file of the chart or of a subchart, not read yet.
+#[derive(Debug, Clone)]
+struct CrdFile {
+    /// `chart/crds/file.yaml`, `chart/charts/sub/crds/file.yaml`.
+    source: String,
+    data: FileData,
 }
 
 /// How `helm template` prints a render.
@@ -276,7 +286,7 @@ pub fn sort(
     })
 }
 
-fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<Manifest>) {
+fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<CrdFile>) {
     let full = if parent.is_empty() {
         c.name().to_string()
     } else {
@@ -286,11 +296,9 @@ fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<Manifest>) {
         if !(f.name.ends_with(".yaml") || f.name.ends_with(".yml") || f.name.ends_with(".json")) {
             continue;
         }
-        out.push(Manifest {
+        out.push(CrdFile {
             source: format!("{full}/{}", f.name),
-            content: text_of(&f.data),
-            kind: "CustomResourceDefinition".into(),
-            hook_events: vec![],
+            data: f.data.clone(),
         });
     }
     for d in &c.dependencies {
@@ -298,17 +306,36 @@ fn collect_crds(c: &Chart, parent: &str, out: &mut Vec<Manifest>) {
     }
 }
 
-/// A file's text, invalid UTF-8 replaced like Go's conversion of bytes to
-/// text does. Valid text (nearly always) takes the fast check and one copy:
-/// the lossy conversion walks megabytes of CRDs char by char.
-fn text_of(data: &[u8]) -> String {
+/// Appends a file's text, invalid UTF-8 replaced like Go's conversion of
+/// bytes to text does. Valid text (nearly always) takes the fast check and
+/// one copy: the lossy conversion walks megabytes of CRDs char by char.
+fn text_of(out: &mut String, data: &[u8]) {
     match std::str::from_utf8(data) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(data).into_owned(),
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(data)),
     }
 }
 
 impl Rendered {
+    /// The chart's CRDs (the `crds/` files of the chart and its subcharts),
+    /// read now; a file that cannot be read by now (it could at load) is an
+    /// error naming it.
+    pub fn crds(&self) -> Result<Vec<Manifest>, Error> {
+        self.crds
+            .iter()
+            .map(|f| {
+                let mut content = String::new();
+                f.data.with_bytes(|b| text_of(&mut content, b))?;
+                Ok(Manifest {
+                    source: f.source.clone(),
+                    content,
+                    kind: "CustomResourceDefinition".into(),
+                    hook_events: vec![],
+                })
+            })
+            .collect()
+    }
+
     /// The text `helm template` prints.
     pub fn to_helm_output(&self, o: &PrintOptions) -> Result<String, Error> {
         let shown_hooks = || {
@@ -316,15 +343,24 @@ impl Rendered {
                 .iter()
                 .filter(move |h| !(o.no_hooks || (o.skip_tests && h.is_test())))
         };
-        let crds = self.crds.iter().filter(|_| o.include_crds);
-        let size: usize = crds
-            .clone()
-            .chain(&self.manifests)
+        let size: usize = self
+            .manifests
+            .iter()
             .chain(shown_hooks())
             .map(|m| m.source.len() + m.content.len() + "---\n# Source: \n\n".len())
             .sum();
         let mut out = String::with_capacity(size + 1);
-        for m in crds.chain(&self.manifests) {
+        if o.include_crds {
+            // Each file is read straight into the output, not kept.
+            for f in &self.crds {
+                out.push_str("---\n# Source: ");
+                out.push_str(&f.source);
+                out.push('\n');
+                f.data.with_bytes(|b| text_of(&mut out, b))?;
+                out.push('\n');
+            }
+        }
+        for m in &self.manifests {
             print_manifest(&mut out, m);
         }
         // Helm trims the joined manifests and ends them with one newline; they

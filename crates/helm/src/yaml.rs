@@ -22,7 +22,6 @@ fn options() -> serde_saphyr::Options {
     o
 }
 
-/// Parses one YAML document into JSON-shaped data.
 /// A YAML error as go-yaml words it (`yaml: line N: cause`), without the
 /// excerpt of the input the parser would add: values files hold secrets, and
 /// errors reach logs and status.
@@ -39,7 +38,19 @@ pub fn error_text(e: &serde_saphyr::Error) -> String {
     first.to_owned()
 }
 
+/// Parses one YAML document into JSON-shaped data (`Chart.yaml`,
+/// `requirements.yaml`, `fromYaml`): in one pass when the reader can prove
+/// the result equal to [`parse_json_reference`]'s, which otherwise decides
+/// the data or the error.
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    match crate::yaml_read::json(text) {
+        Some(v) => Ok(v),
+        None => parse_json_reference(text),
+    }
+}
+
+/// [`parse_json`] through serde-saphyr: the reference.
+pub fn parse_json_reference(text: &str) -> Result<serde_json::Value, String> {
     if text.trim().is_empty() {
         return Ok(serde_json::Value::Null);
     }
@@ -47,7 +58,7 @@ pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
         Ok(v) => Ok(v),
         // go-yaml's Unmarshal reads the first document and ignores the rest.
         Err(e) if e.to_string().contains("multiple YAML documents") => match first_document(text) {
-            Some(first) if first.len() < text.len() => parse_json(first),
+            Some(first) if first.len() < text.len() => parse_json_reference(first),
             _ => Err(error_text(&e)),
         },
         Err(e) => Err(error_text(&e)),
@@ -97,7 +108,7 @@ pub fn parse_values(text: &str) -> Result<Value, Error> {
 /// Parses a values document through serde-saphyr and `serde_json::Value`:
 /// slower, and the reference the one-pass reader is tested against.
 pub fn parse_values_reference(text: &str) -> Result<Value, Error> {
-    let json = parse_json(text).map_err(Error::Values)?;
+    let json = parse_json_reference(text).map_err(Error::Values)?;
     match from_json(&json, true) {
         Value::Nil => Ok(empty_map()),
         v @ Value::Map(_) => Ok(v),

@@ -1,7 +1,7 @@
 //! Values files read in one pass: YAML parser events straight into template
 //! values.
 //!
-//! The reference reading (`yaml::parse_json` then `yaml::from_json`) goes
+//! The reference reading (`yaml::parse_json_reference` then `yaml::from_json`) goes
 //! through serde-saphyr into a `serde_json::Value` and then into a second tree;
 //! every key and string is allocated twice and the deserializer's bookkeeping
 //! (comments, replay buffers, budgets) dominates a large values file. This
@@ -47,12 +47,36 @@ fn parser_options() -> granit_parser::Options {
 /// Reads a values document (every number a float64, as Helm's JSON round
 /// trip leaves it). `None` when the document needs the reference reading.
 pub fn values(text: &str) -> Option<Value> {
+    read(text, Numbers::Floats)
+}
+
+/// Reads a document as `yaml::parse_json_reference` does (`Chart.yaml`,
+/// `requirements.yaml`, `fromYaml`): the same `serde_json::Value`, integers kept apart
+/// from floats. Only numbers whose kind is plain (decimal integers, decimal
+/// fractions) are read here; `None` sends any other document to the
+/// reference reading, which also words every error.
+pub fn json(text: &str) -> Option<serde_json::Value> {
+    read(text, Numbers::Exact).map(|v| to_json(&v))
+}
+
+/// How the reader gives numbers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// Every number a float64, as values are.
+    Floats,
+    /// Integers as `Int`/`Uint`, fractions as `Float`, as the reference
+    /// reads them into JSON; spellings whose kind is less plain are refused.
+    Exact,
+}
+
+fn read(text: &str, numbers: Numbers) -> Option<Value> {
     // The reference reads blank text (any Unicode white space) as null.
     if text.trim().is_empty() {
         return Some(Value::Nil);
     }
     let mut r = Reader {
         parser: Parser::new_from_str_with_options(text, parser_options()),
+        numbers,
         anchors: Vec::new(),
         open_anchors: 0,
         cost: Cost::default(),
@@ -62,6 +86,26 @@ pub fn values(text: &str) -> Option<Value> {
         anchor_count: 0,
     };
     r.document()
+}
+
+/// A tree of [`Numbers::Exact`] as JSON data (maps are ordered by key in
+/// both: serde_json's map is a BTreeMap without its `preserve_order` feature,
+/// which a test checks).
+fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Nil | Value::Function(_) => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => (*i).into(),
+        Value::Uint(u) => (*u).into(),
+        // Finite: the reader refuses other floats.
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::List(l) => serde_json::Value::Array(l.iter().map(to_json).collect()),
+        Value::Map(m) => {
+            serde_json::Value::Object(m.iter().map(|(k, x)| (k.to_string(), to_json(x))).collect())
+        }
+    }
 }
 
 /// What a subtree charges to the budget (also charged again per alias replay).
@@ -111,6 +155,7 @@ struct Anchored {
 
 struct Reader<'a> {
     parser: Parser<'a, StrInput<'a>>,
+    numbers: Numbers,
     anchors: Vec<Option<Anchored>>,
     /// Anchored collections being read: each event is recorded once per open
     /// anchor by the reference reading.
@@ -197,7 +242,7 @@ impl<'a> Reader<'a> {
             Event::Scalar(text, style, anchor, None) => {
                 let cost = Cost::scalar(&text);
                 self.charge(cost, depth)?;
-                let v = scalar(text, style)?;
+                let v = scalar(text, style, self.numbers)?;
                 self.remember(anchor, &v, cost)?;
                 Some((v, cost))
             }
@@ -260,7 +305,7 @@ impl<'a> Reader<'a> {
                                 }
                             }
                             if key_anchor != 0 {
-                                let v = scalar(text.clone(), style)?;
+                                let v = scalar(text.clone(), style, self.numbers)?;
                                 self.remember(key_anchor, &v, c)?;
                             }
                             Arc::<str>::from(text.as_ref())
@@ -332,17 +377,53 @@ fn yaml11_bool(s: &str) -> Option<bool> {
 /// A scalar resolved as the reference reading resolves an untagged node for
 /// `serde_json::Value`, with numbers then widened to float64. `None` for
 /// values the reference refuses (non-finite floats).
-fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
-    if style != ScalarStyle::Plain {
-        return Some(Value::String(Arc::from(text.as_ref())));
+fn scalar(text: Cow<'_, str>, style: ScalarStyle, numbers: Numbers) -> Option<Value> {
+    let v = scalar_as_values(text.as_ref(), style)?;
+    match (numbers, &v) {
+        (Numbers::Exact, Value::Float(_)) => exact_number(trim(&text)),
+        _ => Some(v),
     }
-    if is_null(&text) {
+}
+
+/// A number the reference reads (into JSON) as an integer or a float for
+/// sure: `-?digits` (no leading zero, which would be octal) as i64 when
+/// negative else u64, and `-?digits.digits` as f64. `None` for the rest.
+fn exact_number(t: &str) -> Option<Value> {
+    let (negative, unsigned) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t),
+    };
+    let decimal = |d: &str| {
+        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && (d == "0" || !d.starts_with('0'))
+    };
+    if decimal(unsigned) {
+        return if negative {
+            t.parse::<i64>().ok().map(Value::Int)
+        } else {
+            t.parse::<u64>().ok().map(Value::Uint)
+        };
+    }
+    let (whole, fraction) = unsigned.split_once('.')?;
+    let fraction_digits = !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit());
+    if !(decimal(whole) && fraction_digits) {
+        return None;
+    }
+    let f = t.parse::<f64>().ok()?;
+    f.is_finite().then_some(Value::Float(f))
+}
+
+/// See [`scalar`]; every number a float64.
+fn scalar_as_values(text: &str, style: ScalarStyle) -> Option<Value> {
+    if style != ScalarStyle::Plain {
+        return Some(Value::String(Arc::from(text)));
+    }
+    if is_null(text) {
         return Some(Value::Nil);
     }
-    if let Some(b) = yaml11_bool(&text) {
+    if let Some(b) = yaml11_bool(text) {
         return Some(Value::Bool(b));
     }
-    let t = trim(&text);
+    let t = trim(text);
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
     // Upper-case radix prefixes and signed NaN stay strings in YAML 1.2 Core.
     let upper_radix = matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]);
@@ -356,7 +437,7 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
             return f.is_finite().then_some(Value::Float(f));
         }
     }
-    Some(Value::String(Arc::from(text.as_ref())))
+    Some(Value::String(Arc::from(text)))
 }
 
 /// An integer as serde-saphyr reads one with legacy octal (`017`) enabled:

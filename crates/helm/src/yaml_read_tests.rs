@@ -7,7 +7,7 @@ use std::path::Path;
 
 use gotmpl::Value;
 
-use super::values;
+use super::{json, values};
 use crate::yaml::{parse_values, parse_values_reference};
 
 /// Equal trees, floats compared by their bits (`-0.0` is not `0.0` here).
@@ -33,11 +33,20 @@ fn check(name: &str, text: &str) -> bool {
     let fast = values(text);
     if let Some(v) = &fast {
         // Whatever the reader answers, the reference reads as the same value.
-        let expected = crate::yaml::parse_json(text).map(|j| crate::yaml::from_json(&j, true));
+        let expected =
+            crate::yaml::parse_json_reference(text).map(|j| crate::yaml::from_json(&j, true));
         match expected {
             Ok(e) => assert!(same(v, &e), "{name}: one-pass {v:?}\nreference {e:?}"),
             Err(e) => panic!("{name}: one-pass read {v:?}, the reference refused: {e}"),
         }
+    }
+    if let Some(j) = json(text) {
+        // Read as JSON data, the same data, integers and floats alike.
+        assert_eq!(
+            Ok(&j),
+            crate::yaml::parse_json_reference(text).as_ref(),
+            "{name} as JSON"
+        );
     }
     let public = parse_values(text).map_err(|e| e.to_string());
     match (&public, &reference) {
@@ -260,6 +269,35 @@ fn long_comment_runs_and_deep_nesting_agree_with_the_reference() {
     check("many aliases", &many);
     let bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n";
     check("small alias tree", bomb);
+}
+
+#[test]
+fn chart_documents_read_as_json_keep_integers_and_floats_apart() {
+    let text = "apiVersion: v2\nname: c\nversion: 1.2.3\nappVersion: 2.0\nkubeVersion: '>=1.20'\nannotations:\n  a: 10\n  b: -3\n  c: 0\n  d: 18446744073709551615\n  e: 1.50\n  f: true\n  g: ~\ndependencies:\n- name: x\n  version: 1.0.0\n  tags: [t1, t2]\n  import-values: [{child: a, parent: b}]\n";
+    let j = json(text).expect("read in one pass");
+    assert_eq!(Ok(&j), crate::yaml::parse_json_reference(text).as_ref());
+    assert!(j["annotations"]["a"].is_u64() && j["annotations"]["b"].is_i64());
+    assert!(j["appVersion"].is_f64() && j["annotations"]["e"].is_f64());
+    // Spellings whose kind takes more than a glance are the reference's.
+    for other in [
+        "a: 0x1F",
+        "a: 017",
+        "a: 1_000",
+        "a: 1e3",
+        "a: +1",
+        "a: .5",
+        "a: 99999999999999999999",
+    ] {
+        assert_eq!(json(other), None, "{other}");
+        check(other, other);
+    }
+    // Map order: serde_json's map must be the sorted one (no
+    // `preserve_order`), as the reader builds maps by key.
+    let m: serde_json::Map<String, serde_json::Value> =
+        [("b".to_string(), 1.into()), ("a".to_string(), 2.into())]
+            .into_iter()
+            .collect();
+    assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
 }
 
 #[test]
