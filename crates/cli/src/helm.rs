@@ -134,8 +134,9 @@ fn template(a: TemplateArgs) -> Result<(), String> {
         skip_tests: a.skip_tests,
         show_only: a.show_only.clone(),
     };
-    let out =
-        std::mem::ManuallyDrop::new(rendered.to_helm_output(&print).map_err(|e| e.to_string())?);
-    print!("{}", *out);
-    Ok(())
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
+    rendered
+        .write_helm_output(&print, &mut out)
+        .map_err(|e| e.to_string())
 }

@@ -403,6 +403,42 @@ impl Rendered {
     }
 }
 
+impl Rendered {
+    /// Writes what [`Rendered::to_helm_output`] returns to `w`. Without
+    /// `--include-crds` and `--show-only` (which can still fail) it is
+    /// written piece by piece, never held whole: the full text is another
+    /// copy of every manifest (2 MB for argo-cd).
+    pub fn write_helm_output(
+        &self,
+        o: &PrintOptions,
+        w: &mut dyn std::io::Write,
+    ) -> Result<(), Error> {
+        let io = |e: std::io::Error| Error::Output(format!("cannot write the output: {e}"));
+        if o.include_crds || !o.show_only.is_empty() {
+            return w.write_all(self.to_helm_output(o)?.as_bytes()).map_err(io);
+        }
+        let last = self.manifests.len().saturating_sub(1);
+        for (i, m) in self.manifests.iter().enumerate() {
+            // Helm trims the joined manifests at the end (see to_helm_output).
+            let content = if i == last {
+                m.content.trim_end()
+            } else {
+                m.content.as_str()
+            };
+            write!(w, "---\n# Source: {}\n{content}\n", m.source).map_err(io)?;
+        }
+        if self.manifests.is_empty() {
+            w.write_all(b"\n").map_err(io)?;
+        }
+        for h in &self.hooks {
+            if !(o.no_hooks || (o.skip_tests && h.is_test())) {
+                write!(w, "---\n# Source: {}\n{}\n", h.source, h.content).map_err(io)?;
+            }
+        }
+        w.flush().map_err(io)
+    }
+}
+
 fn print_manifest(out: &mut String, m: &Manifest) {
     out.push_str("---\n# Source: ");
     out.push_str(&m.source);

@@ -73,9 +73,27 @@ fn skiff(case: &Case) -> Result<String, String> {
         &caps,
     )
     .map_err(|e| e.to_string())?;
+    printed(&rendered, &skiff_helm::PrintOptions::default())
+}
+
+/// The output as `to_helm_output` returns it, checked to be what
+/// `write_helm_output` (the CLI's way) writes.
+fn printed(
+    rendered: &skiff_helm::Rendered,
+    print: &skiff_helm::PrintOptions,
+) -> Result<String, String> {
+    let text = rendered.to_helm_output(print).map_err(|e| e.to_string())?;
+    let mut written = Vec::new();
     rendered
-        .to_helm_output(&skiff_helm::PrintOptions::default())
-        .map_err(|e| e.to_string())
+        .write_helm_output(print, &mut written)
+        .map_err(|e| e.to_string())?;
+    if written != text.as_bytes() {
+        return Err(format!(
+            "write_helm_output wrote other text than to_helm_output returns:\n{}",
+            String::from_utf8_lossy(&written)
+        ));
+    }
+    Ok(text)
 }
 
 fn mask(s: &str) -> String {
@@ -218,7 +236,7 @@ fn skiff_with_flags(chart: &Path, args: &[&str]) -> Result<String, String> {
     let loaded = skiff_helm::load(chart).map_err(|e| e.to_string())?;
     let rendered =
         skiff_helm::render(&loaded, &values, &release, &caps).map_err(|e| e.to_string())?;
-    rendered.to_helm_output(&print).map_err(|e| e.to_string())
+    printed(&rendered, &print)
 }
 
 #[test]
