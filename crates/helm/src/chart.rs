@@ -3,12 +3,11 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use gotmpl::Value;
 
-use crate::chart_dir::{ParsedValues, text};
+use crate::chart_dir::text;
 use crate::error::Error;
 use crate::ignore::Rules;
 use crate::yaml;
@@ -177,24 +176,12 @@ impl Chart {
 
     /// Reads the templates of this chart and its subcharts (deferred at
     /// load, like every file the loader does not read itself); the error
-    /// names the first one that cannot be read. `stop` ends the reading early.
-    pub(crate) fn read_templates_unless(&self, stop: &AtomicBool) -> Result<(), Error> {
-        for t in &self.templates {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            t.data.read()?;
-        }
-        for d in &self.dependencies {
-            d.read_templates_unless(stop)?;
-        }
-        Ok(())
-    }
-
-    /// Reads the templates of this chart and its subcharts now; the error
     /// names the first one that cannot be read.
     pub fn read_templates(&self) -> Result<(), Error> {
-        self.read_templates_unless(&AtomicBool::new(false))
+        for t in &self.templates {
+            t.data.read()?;
+        }
+        self.dependencies.iter().try_for_each(Chart::read_templates)
     }
 }
 
@@ -227,8 +214,7 @@ pub(crate) fn within_chart(rel: &str) -> &str {
 
 pub fn load(path: &Path) -> Result<Chart, Error> {
     if path.is_dir() {
-        let (files, mut parsed) = crate::chart_dir::read(path)?;
-        from_files_parsed(files, "", &mut parsed)
+        from_files(crate::chart_dir::read(path)?)
     } else if path.is_file() {
         let data = std::fs::read(path)
             .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))?;
@@ -343,16 +329,6 @@ fn parse_dependencies(v: Option<&serde_json::Value>) -> Vec<Dependency> {
 }
 
 pub fn from_files(files: Vec<ChartFile>) -> Result<Chart, Error> {
-    from_files_parsed(files, "", &mut ParsedValues::new())
-}
-
-/// [`from_files`] for the chart at `prefix` (`charts/<name>/` of each
-/// enclosing chart) with the values files in `parsed` already parsed.
-fn from_files_parsed(
-    files: Vec<ChartFile>,
-    prefix: &str,
-    parsed: &mut ParsedValues,
-) -> Result<Chart, Error> {
     let chart_yaml = files
         .iter()
         .find(|f| f.name == "Chart.yaml")
@@ -391,11 +367,8 @@ fn from_files_parsed(
         if f.name == "Chart.yaml" {
             continue;
         } else if f.name == "values.yaml" {
-            values = match parsed.remove(&format!("{prefix}values.yaml")) {
-                Some(read) => read,
-                None => yaml::parse_values(&text(&f.data)),
-            }
-            .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
+            values = yaml::parse_values(&text(&f.data))
+                .map_err(|e| Error::Chart(format!("cannot load values.yaml: {e}")))?;
         } else if f.name == "values.schema.json" {
             schema = Some(f.data.to_vec());
         } else if f.name == "requirements.yaml" && metadata.api_version == "v1" {
@@ -430,13 +403,12 @@ fn from_files_parsed(
         if !files.iter().any(|f| f.name == "Chart.yaml") {
             continue;
         }
-        let sub =
-            from_files_parsed(files, &format!("{prefix}charts/{dir}/"), parsed).map_err(|e| {
-                Error::Chart(format!(
-                    "error unpacking subchart {dir} in {}: {e}",
-                    metadata.name
-                ))
-            })?;
+        let sub = from_files(files).map_err(|e| {
+            Error::Chart(format!(
+                "error unpacking subchart {dir} in {}: {e}",
+                metadata.name
+            ))
+        })?;
         dependencies.push(sub);
     }
     for a in sub_archives {
@@ -673,7 +645,6 @@ mod tests {
     #[test]
     fn the_first_unreadable_file_in_walk_order_is_the_error() {
         let dir = chart_dir("first-error", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
-        // Read by this thread (values.yaml) and by the helper (the rest).
         std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("values.yaml")).expect("link");
         std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("crds/z.yaml")).expect("link");
         std::fs::write(dir.join("charts/sub/values.yaml"), "a: [").expect("write");

@@ -83,43 +83,16 @@ pub fn render(
             .name("skiff-helm-render".into())
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || {
-                let prepared = prepare_reading_templates(chart, values, release, caps)?;
+                let prepared = values::prepare(chart, values, release, caps)?;
+                // After the checks that refuse a chart: templates were only
+                // opened at load.
+                chart.read_templates()?;
                 let files = engine::render(chart, &prepared)?;
                 output::sort(&prepared.chart, files)
             })
             .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
             .join()
             .map_err(|_| Error::Exec("the renderer panicked".into()))?
-    })
-}
-
-/// Prepares the render (checks, values, built-in objects) while a helper
-/// reads the templates, deferred at load; a chart refused here stops the
-/// reading. An error of the preparation comes first: a chart refused there
-/// is refused whatever its templates.
-fn prepare_reading_templates(
-    chart: &Chart,
-    values: &Value,
-    release: &ReleaseOptions,
-    caps: &Capabilities,
-) -> Result<values::Prepared, Error> {
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("skiff-helm-read".into())
-            .spawn_scoped(scope, || chart.read_templates_unless(&stop));
-        let prepared = values::prepare(chart, values, release, caps);
-        if prepared.is_err() {
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        let read = match reader.map(|r| r.join()) {
-            Ok(Ok(read)) => Some(read),
-            _ => None,
-        };
-        let prepared = prepared?;
-        // Without a helper thread (or should it fail), this one reads.
-        read.unwrap_or_else(|| chart.read_templates())?;
-        Ok(prepared)
     })
 }
 
