@@ -198,19 +198,6 @@ fn base(p: &str) -> String {
     p.rsplit('/').next().unwrap_or(p).to_string()
 }
 
-/// `Files.AsConfig` as the function table registers it: a file that could
-/// not be read (it vanished since load) leaves the whole text empty.
-// TODO(funcs/helm.rs): register `try_as_config`/`try_as_secrets` so that
-// such a file is an error naming it.
-pub fn as_config(v: &Value) -> String {
-    try_as_config(v).unwrap_or_default()
-}
-
-/// `Files.AsSecrets`, as [`as_config`].
-pub fn as_secrets(v: &Value) -> String {
-    try_as_secrets(v).unwrap_or_default()
-}
-
 /// `Files.AsConfig`: file basenames to contents, as YAML.
 pub fn try_as_config(v: &Value) -> Result<String, TemplateError> {
     let m: Table = file_map(v)?

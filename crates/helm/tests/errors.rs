@@ -330,3 +330,38 @@ fn function_errors_carry_gos_messages() {
         );
     }
 }
+
+/// `.Files` are read when a template uses them; one that vanished after the
+/// chart was loaded is an error naming it, in `AsConfig`/`AsSecrets` too
+/// (not an empty text).
+#[test]
+fn a_file_gone_since_load_is_named_by_as_config_and_as_secrets() {
+    for (name, method) in [("asconfig", "AsConfig"), ("assecrets", "AsSecrets")] {
+        let c = chart(
+            name,
+            &[
+                ("files/a.txt", "alpha\n"),
+                ("files/b.txt", "beta\n"),
+                (
+                    "templates/cm.yaml",
+                    &format!("data:\n{{{{ (.Files.Glob \"files/*\").{method} | indent 2 }}}}\n"),
+                ),
+            ],
+        );
+        let loaded = skiff_helm::load(&c).expect("load");
+        std::fs::remove_file(c.join("files/b.txt")).expect("remove");
+        let caps = skiff_helm::Capabilities {
+            kube_version: "v1.33.0".into(),
+            api_versions: vec![],
+        };
+        let err = skiff_helm::render(
+            &loaded,
+            &skiff_helm::strvals::empty(),
+            &skiff_helm::ReleaseOptions::default(),
+            &caps,
+        )
+        .expect_err("a vanished file must fail the render")
+        .to_string();
+        assert!(err.contains("b.txt"), "{method}: {err}");
+    }
+}
