@@ -17,6 +17,7 @@ use skiff_cli::{Cli, Command};
 const AGENT: &str = "skiff-agent";
 
 fn main() {
+    pad_heap_growth();
     let Cli { command } = Cli::parse();
     let result = match command {
         Some(Command::Helm(c)) => skiff_cli::helm::run(c),
@@ -30,6 +31,25 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+/// glibc grows the heap of a thread's own arena only as far as each
+/// allocation needs, one `mprotect` call per growth (its top padding applies
+/// to the main arena and to a thread's first heap only). The Helm renderer
+/// works on threads: bitnami-redis made 1,300 such calls, a tenth of its CPU
+/// time. With 4 MiB of padding it makes 17. The padding is address space;
+/// pages still count only once touched (peak RSS is unchanged).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn pad_heap_growth() {
+    // SAFETY: mallopt only sets a malloc parameter, and runs before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 4 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn pad_heap_growth() {}
 
 /// Replaces this process with `skiff-agent` and the original arguments, so
 /// the exit status, signals and stdio are the agent's own. Returns only when
