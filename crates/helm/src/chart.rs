@@ -492,6 +492,17 @@ mod tests {
         )
     }
 
+    /// Loads the chart in `dir`, removes `gone` (paths in it), and returns
+    /// the chart and the render's error.
+    fn error_once_removed(dir: &Path, gone: &[&str]) -> (Chart, String) {
+        let chart = load(dir).expect("load");
+        for path in gone {
+            std::fs::remove_file(dir.join(path)).expect("rm");
+        }
+        let err = render(&chart).expect_err("files are gone").to_string();
+        (chart, err)
+    }
+
     #[test]
     fn only_what_the_loader_reads_is_read_at_load() {
         for eager in [
@@ -601,9 +612,7 @@ mod tests {
             "not read yet"
         );
 
-        let chart = load(&dir).expect("load");
-        std::fs::remove_file(dir.join("files/x.txt")).expect("rm");
-        let err = render(&chart).expect_err("the file is gone").to_string();
+        let (_, err) = error_once_removed(&dir, &["files/x.txt"]);
         assert!(err.contains("files/x.txt"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -614,10 +623,7 @@ mod tests {
             "refused",
             "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: gone\n  version: 1.0.0\n  repository: https://example.com\n",
         );
-        let chart = load(&dir).expect("load");
-        std::fs::remove_file(dir.join("crds/a.yaml")).expect("rm");
-        std::fs::remove_file(dir.join("templates/cm.yaml")).expect("rm");
-        let err = render(&chart).expect_err("refused").to_string();
+        let (chart, err) = error_once_removed(&dir, &["crds/a.yaml", "templates/cm.yaml"]);
         assert!(err.contains("gone"), "{err}");
         assert_eq!(format!("{:?}", chart.files[0].data), "not read yet");
         let _ = std::fs::remove_dir_all(&dir);
@@ -635,9 +641,7 @@ mod tests {
     #[test]
     fn a_template_that_vanished_since_load_is_named_by_the_render() {
         let dir = chart_dir("vanished", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
-        let chart = load(&dir).expect("load");
-        std::fs::remove_file(dir.join("charts/sub/templates/crds/c.yaml")).expect("rm");
-        let err = render(&chart).expect_err("gone").to_string();
+        let (_, err) = error_once_removed(&dir, &["charts/sub/templates/crds/c.yaml"]);
         assert!(err.contains("charts/sub/templates/crds/c.yaml"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }

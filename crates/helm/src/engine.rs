@@ -444,8 +444,8 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Err
         let scanned = crate::output::scan(name, &out);
         Ok((out, scanned))
     };
-    let sizes: Vec<usize> = jobs.iter().map(|n| tpls[*n].src.len()).collect();
-    let outputs = run_all(&jobs, &sizes, &objects, &run)?;
+    let bytes = jobs.iter().map(|n| tpls[*n].src.len()).sum();
+    let outputs = run_all(&jobs, bytes, &objects, &run)?;
     let rendered: BTreeMap<String, Done> = jobs
         .iter()
         .map(|name| (*name).clone())
@@ -456,7 +456,7 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Err
     Ok(rendered)
 }
 
-/// Runs the templates `jobs` (of source sizes `sizes`) and returns their
+/// Runs the templates `jobs` (of `bytes` of source) and returns their
 /// outputs in order, or the first error in that order. With two cores and
 /// enough templates to gain, two threads take them in order, each from the
 /// state that Helm's one-after-the-other run would give it (see
@@ -465,15 +465,12 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Err
 /// round starts after it with its mutations.
 fn run_all(
     jobs: &[&String],
-    sizes: &[usize],
+    bytes: usize,
     objects: &[Arc<Table>],
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
 ) -> Result<Vec<Done>, Error> {
     let mut out = Output::default();
-    let parallel = jobs.len() >= 2
-        && sizes.iter().sum::<usize>() >= PARALLEL_BYTES
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    if !parallel {
+    if jobs.len() < 2 || !second_thread_pays(bytes) {
         for name in jobs {
             out.push(run(name))?;
         }
@@ -585,9 +582,12 @@ fn round(
     (results, None)
 }
 
-/// Below this many bytes of templates (to parse, or to run), a second thread
-/// costs more than it saves.
-const PARALLEL_BYTES: usize = 64 << 10;
+/// Whether parsing or running `bytes` of templates gains from a second
+/// thread: two cores, and at least 64 KiB (below, the thread costs more than
+/// it saves).
+fn second_thread_pays(bytes: usize) -> bool {
+    bytes >= 64 << 10 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
 /// Stack of the second parsing thread: parsing and rewriting recurse once per
 /// nesting level (at most 100 levels).
 const PARSE_STACK_BYTES: usize = 64 << 20;
@@ -603,8 +603,7 @@ fn parse_all<T>(
     meanwhile: impl FnOnce() -> T,
 ) -> (Vec<Result<Tree, Error>>, T) {
     let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
-    let parallel =
-        total >= PARALLEL_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let parallel = second_thread_pays(total);
     if !parallel {
         let side = meanwhile();
         let strings = Strings::default();

@@ -52,6 +52,13 @@ pub struct PrintOptions {
     pub show_only: Vec<String>,
 }
 
+impl PrintOptions {
+    /// Whether the hook `h` is printed (`--no-hooks`, `--skip-tests`).
+    fn shows_hook(&self, h: &Manifest) -> bool {
+        !(self.no_hooks || (self.skip_tests && h.is_test()))
+    }
+}
+
 const INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
     "Namespace",
@@ -338,11 +345,7 @@ impl Rendered {
 
     /// The text `helm template` prints.
     pub fn to_helm_output(&self, o: &PrintOptions) -> Result<String, Error> {
-        let shown_hooks = || {
-            self.hooks
-                .iter()
-                .filter(move |h| !(o.no_hooks || (o.skip_tests && h.is_test())))
-        };
+        let shown_hooks = || self.hooks.iter().filter(move |h| o.shows_hook(h));
         let size: usize = self
             .manifests
             .iter()
@@ -431,7 +434,7 @@ impl Rendered {
             w.write_all(b"\n").map_err(io)?;
         }
         for h in &self.hooks {
-            if !(o.no_hooks || (o.skip_tests && h.is_test())) {
+            if o.shows_hook(h) {
                 write!(w, "---\n# Source: {}\n{}\n", h.source, h.content).map_err(io)?;
             }
         }

@@ -54,18 +54,22 @@ fn helm_full_error(chart: &Path) -> String {
 }
 
 fn skiff_error(chart: &Path) -> String {
-    let loaded = skiff_helm::load(chart).expect("load");
+    render_error(&skiff_helm::load(chart).expect("load"), chart)
+}
+
+/// The error of rendering `loaded` (the chart in `dir`).
+fn render_error(loaded: &skiff_helm::Chart, dir: &Path) -> String {
     let caps = skiff_helm::Capabilities {
         kube_version: "v1.33.0".into(),
         api_versions: vec![],
     };
     match skiff_helm::render(
-        &loaded,
+        loaded,
         &skiff_helm::strvals::empty(),
         &skiff_helm::ReleaseOptions::default(),
         &caps,
     ) {
-        Ok(_) => panic!("skiff rendered {}", chart.display()),
+        Ok(_) => panic!("skiff rendered {}", dir.display()),
         Err(e) => e.to_string(),
     }
 }
@@ -369,18 +373,7 @@ fn a_file_gone_since_load_is_named_by_as_config_and_as_secrets() {
         );
         let loaded = skiff_helm::load(&c).expect("load");
         std::fs::remove_file(c.join("files/b.txt")).expect("remove");
-        let caps = skiff_helm::Capabilities {
-            kube_version: "v1.33.0".into(),
-            api_versions: vec![],
-        };
-        let err = skiff_helm::render(
-            &loaded,
-            &skiff_helm::strvals::empty(),
-            &skiff_helm::ReleaseOptions::default(),
-            &caps,
-        )
-        .expect_err("a vanished file must fail the render")
-        .to_string();
+        let err = render_error(&loaded, &c);
         assert!(err.contains("b.txt"), "{method}: {err}");
     }
 }
