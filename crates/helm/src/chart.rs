@@ -38,14 +38,23 @@ struct Content {
     bytes: OnceLock<Vec<u8>>,
     /// Where to read `bytes` from when they were not read at load.
     deferred: Option<PathBuf>,
+    /// The size of a deferred file at load.
+    size: usize,
 }
 
 impl FileData {
-    pub(crate) fn deferred(path: PathBuf) -> Self {
+    pub(crate) fn deferred(path: PathBuf, size: usize) -> Self {
         FileData(Arc::new(Content {
             bytes: OnceLock::new(),
             deferred: Some(path),
+            size,
         }))
+    }
+
+    /// The size in bytes: as read, or as found at load when not read yet
+    /// (the render plans its threads by it before reading).
+    pub(crate) fn size(&self) -> usize {
+        self.0.bytes.get().map_or(self.0.size, Vec::len)
     }
 
     /// Reads a deferred file now and keeps its bytes; an error names the file.
@@ -81,6 +90,7 @@ impl From<Vec<u8>> for FileData {
         FileData(Arc::new(Content {
             bytes: OnceLock::from(v),
             deferred: None,
+            size: 0,
         }))
     }
 }
@@ -643,6 +653,35 @@ mod tests {
         let dir = chart_dir("vanished", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
         let (_, err) = error_once_removed(&dir, &["charts/sub/templates/crds/c.yaml"]);
         assert!(err.contains("charts/sub/templates/crds/c.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_vanished_template_is_reported_after_the_values_checks_and_before_parse_errors() {
+        // Templates are read while the values are checked: the checks'
+        // error still comes first, as in helm, which checks before it renders.
+        let dir = chart_dir(
+            "read-order",
+            "apiVersion: v2\nname: c\nversion: 0.1.0\nkubeVersion: \">=9.0.0\"\n",
+        );
+        let (_, err) = error_once_removed(&dir, &["templates/cm.yaml"]);
+        assert!(err.starts_with("chart requires kubeVersion"), "{err}");
+        // Then the unreadable template, before another template's parse error;
+        // a disabled subchart's templates are read too (helm reads every
+        // file at load).
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 1.0.0\n  condition: sub.enabled\n",
+        )
+        .expect("write");
+        std::fs::write(dir.join("values.yaml"), "sub:\n  enabled: false\n").expect("write");
+        std::fs::write(dir.join("templates/cm.yaml"), "{{ if }}\n").expect("write");
+        let (_, err) = error_once_removed(&dir, &["charts/sub/templates/crds/c.yaml"]);
+        assert!(err.contains("charts/sub/templates/crds/c.yaml"), "{err}");
+        let err = render(&load(&dir).expect("load"))
+            .expect_err("parse error")
+            .to_string();
+        assert!(err.contains("c/templates/cm.yaml"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -63,8 +63,9 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Res
         }
         let data = if may_defer(&rel) {
             // Opened now, so that a file helm could not read is refused at load.
-            std::fs::File::open(&path).map_err(|err| unreadable(&path, err))?;
-            FileData::deferred(path)
+            let file = std::fs::File::open(&path).map_err(|err| unreadable(&path, err))?;
+            let size = file.metadata().map_or(0, |m| m.len());
+            FileData::deferred(path, usize::try_from(size).unwrap_or(usize::MAX))
         } else {
             std::fs::read(&path)
                 .map_err(|err| unreadable(&path, err))?

@@ -4,12 +4,14 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use gotmpl::parse::ListNode;
 use gotmpl::{Template, Value};
 
-use crate::chart::Chart;
+use crate::chart::{Chart, FileData};
+use crate::chart_dir;
 use crate::coalesce::Table;
 use crate::error::Error;
 use crate::files;
@@ -22,10 +24,9 @@ pub const MAX_INCLUDE_DEPTH: usize = 1000;
 /// Rendered output larger than this is an error rather than a memory blow-up.
 pub const MAX_OUTPUT_BYTES: usize = 256 << 20;
 
-/// A template's text, borrowed from the chart unless it is not valid UTF-8,
-/// and the chart it belongs to.
+/// A template's file (read when parsed) and the chart it belongs to.
 struct Source<'c> {
-    src: Cow<'c, str>,
+    data: &'c FileData,
     /// The chart's place in the walk over charts, the index of its objects.
     chart: usize,
     base_path: Arc<str>,
@@ -173,7 +174,7 @@ fn list_templates<'c>(
         out.insert(
             format!("{full_path}/{}", t.name),
             Source {
-                src: String::from_utf8_lossy(&t.data),
+                data: &t.data,
                 chart,
                 base_path: base_path.clone(),
             },
@@ -365,25 +366,31 @@ impl TplCache {
 /// A rendered template's text and what [`crate::output::scan`] read of it.
 pub type Done = (String, Result<crate::output::Scanned, Error>);
 
-pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Error> {
-    let _ = chart;
+/// Renders the templates of `chart` (resolved for the user's values; `loaded`
+/// is the chart as loaded, for errors). `prepare` checks and coalesces the
+/// values while the templates are read and parsed: it runs first in Helm's
+/// order, so its error comes before any template's.
+pub fn render(
+    loaded: &Chart,
+    chart: &Chart,
+    prepare: impl FnOnce() -> Result<Prepared, Error>,
+) -> Result<BTreeMap<String, Done>, Error> {
     let mut tpls = BTreeMap::new();
-    list_templates(&p.chart, "", &mut 0, &mut tpls);
+    list_templates(chart, "", &mut 0, &mut tpls);
     let mut names: Vec<&String> = tpls.keys().collect();
     parse_order(&mut names);
-    let sources: Vec<(&str, &str)> = names
-        .iter()
-        .map(|n| (n.as_str(), tpls[*n].src.as_ref()))
-        .collect();
-    // The objects (`.Files` copies every file) are built while the other
-    // thread parses.
-    let (parsed, (objects, shared)) = parse_all(&sources, || {
+    let sources: Vec<(&str, &FileData)> =
+        names.iter().map(|n| (n.as_str(), tpls[*n].data)).collect();
+    // The values are checked, and the objects (`.Files` copies every file)
+    // built, while the other thread reads and parses.
+    let (parsed, side) = parse_all(&sources, || {
+        let p = prepare()?;
         let mut objects = Vec::new();
         collect(
-            &p.chart,
+            chart,
             "",
             Value::Map(Arc::new(p.values.clone())),
-            p,
+            &p,
             true,
             &mut objects,
         );
@@ -392,8 +399,13 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Err
             overlay: Default::default(),
             tpl_cache: Default::default(),
         });
-        (objects, shared)
+        Ok((objects, shared))
     });
+    let (objects, shared) = side?;
+    // An unreadable template (of any chart, enabled or not) is refused after
+    // the values checks and before any parse error, naming the first one in
+    // load order.
+    loaded.read_templates()?;
     let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
     for (name, parsed) in names.iter().zip(parsed) {
         let (tree, defines) = parsed?;
@@ -444,7 +456,7 @@ pub fn render(chart: &Chart, p: &Prepared) -> Result<BTreeMap<String, Done>, Err
         let scanned = crate::output::scan(name, &out);
         Ok((out, scanned))
     };
-    let bytes = jobs.iter().map(|n| tpls[*n].src.len()).sum();
+    let bytes = jobs.iter().map(|n| tpls[*n].data.size()).sum();
     let outputs = run_all(&jobs, bytes, &objects, &run)?;
     let rendered: BTreeMap<String, Done> = jobs
         .iter()
@@ -522,7 +534,6 @@ fn round(
     state: &Arc<crate::mutation::State>,
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
 ) -> (Vec<Result<Done, Error>>, Option<crate::mutation::Mutations>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     type Outcome = (Result<Done, Error>, Option<crate::mutation::Mutations>);
     type Finished = Vec<(usize, Outcome)>;
     let next = AtomicUsize::new(start);
@@ -592,40 +603,43 @@ fn second_thread_pays(bytes: usize) -> bool {
 /// nesting level (at most 100 levels).
 const PARSE_STACK_BYTES: usize = 64 << 20;
 
-/// Parses `(name, text)` templates, results in the same order, and runs
-/// `meanwhile` on this thread. With two or more cores, a second thread parses
-/// while `meanwhile` runs and both parse after it (parsing is a third of a
-/// render): each takes the next file from a shared counter, largest first,
-/// since cost follows the density of actions more than size. The caller
-/// still builds the template set in parse order.
+/// Reads and parses `(name, file)` templates, results in the same order,
+/// and runs `meanwhile` on this thread. With two or more cores, a second
+/// thread parses while `meanwhile` runs and both parse after it (parsing is
+/// a third of a render): each takes the next file from a shared counter,
+/// largest first, since cost follows the density of actions more than size.
+/// The caller still builds the template set in parse order. When `meanwhile`
+/// fails, parsing stops and the results are left out.
 fn parse_all<T>(
-    sources: &[(&str, &str)],
-    meanwhile: impl FnOnce() -> T,
-) -> (Vec<Result<Tree, Error>>, T) {
-    let total: usize = sources.iter().map(|(_, s)| s.len()).sum();
-    let parallel = second_thread_pays(total);
-    if !parallel {
+    sources: &[(&str, &FileData)],
+    meanwhile: impl FnOnce() -> Result<T, Error>,
+) -> (Vec<Result<Tree, Error>>, Result<T, Error>) {
+    let total: usize = sources.iter().map(|(_, d)| d.size()).sum();
+    if !second_thread_pays(total) {
         let side = meanwhile();
+        if side.is_err() {
+            return (Vec::new(), side);
+        }
         let strings = Strings::default();
         let parsed = sources
             .iter()
-            .map(|(name, src)| parse_with(name, src, false, &strings))
+            .map(|(name, data)| read_and_parse(name, data, &strings))
             .collect();
         return (parsed, side);
     }
     let mut by_size: Vec<usize> = (0..sources.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.size()));
+    let next = AtomicUsize::new(0);
     let work = || -> Vec<(usize, Result<Tree, Error>)> {
         let strings = Strings::default();
         let mut done = Vec::new();
         loop {
-            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let k = next.fetch_add(1, Ordering::Relaxed);
             let Some(&i) = by_size.get(k) else {
                 return done;
             };
-            let (name, src) = sources[i];
-            done.push((i, parse_with(name, src, false, &strings)));
+            let (name, data) = sources[i];
+            done.push((i, read_and_parse(name, data, &strings)));
         }
     };
     let (mine, theirs, side) = std::thread::scope(|scope| {
@@ -634,13 +648,22 @@ fn parse_all<T>(
             .stack_size(PARSE_STACK_BYTES)
             .spawn_scoped(scope, work);
         let side = meanwhile();
-        let mine = work();
+        let mine = if side.is_ok() {
+            work()
+        } else {
+            // The helper stops after the file it is parsing.
+            next.store(by_size.len(), Ordering::Relaxed);
+            Vec::new()
+        };
         let theirs = match helper {
             Ok(h) => h.join().ok(),
             Err(_) => None,
         };
         (mine, theirs, side)
     });
+    if side.is_err() {
+        return (Vec::new(), side);
+    }
     let mut out: Vec<Option<Result<Tree, Error>>> = (0..sources.len()).map(|_| None).collect();
     for (i, r) in mine.into_iter().chain(theirs.into_iter().flatten()) {
         out[i] = Some(r);
@@ -648,12 +671,20 @@ fn parse_all<T>(
     let parsed = out
         .into_iter()
         .zip(sources)
-        .map(|(r, (name, src))| {
+        .map(|(r, (name, data))| {
             // Only when the helper thread panicked (then so does this).
-            r.unwrap_or_else(|| parse_with(name, src, false, &Strings::default()))
+            r.unwrap_or_else(|| read_and_parse(name, data, &Strings::default()))
         })
         .collect();
     (parsed, side)
+}
+
+/// Reads a template (deferred at load) and parses it. A read error here is
+/// reported by the caller's `read_templates`, which names the first
+/// unreadable template in load order.
+fn read_and_parse(name: &str, data: &FileData, strings: &Strings) -> Result<Tree, Error> {
+    let text = chart_dir::text(data.read()?);
+    parse_with(name, &text, false, strings)
 }
 
 /// Freeing the parsed templates of a big chart is a good part of a render

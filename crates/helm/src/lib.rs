@@ -83,12 +83,14 @@ pub fn render(
             .name("skiff-helm-render".into())
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || {
-                let prepared = values::prepare(chart, values, release, caps)?;
-                // After the checks that refuse a chart: templates were only
-                // opened at load.
-                chart.read_templates()?;
-                let files = engine::render(chart, &prepared)?;
-                output::sort(&prepared.chart, files)
+                let resolved = values::resolve(chart, values)?;
+                // Templates were only opened at load: a chart refused for
+                // missing dependencies reads none. The values checks run
+                // while they are read and parsed.
+                let files = engine::render(chart, &resolved.chart, || {
+                    values::prepare(&resolved, release, caps)
+                })?;
+                output::sort(&resolved.chart, files)
             })
             .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
             .join()

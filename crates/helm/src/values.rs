@@ -91,9 +91,15 @@ impl Capabilities {
     }
 }
 
-/// A chart ready to render: dependencies resolved, values coalesced.
-pub struct Prepared {
+/// A chart with its dependencies resolved for the user's values: aliases
+/// applied, those disabled by conditions or tags removed.
+pub struct Resolved {
     pub chart: Chart,
+    user: Table,
+}
+
+/// The values and objects the templates of a [`Resolved`] chart see.
+pub struct Prepared {
     pub values: Table,
     pub release: Value,
     pub capabilities: Value,
@@ -112,12 +118,10 @@ fn map(entries: Vec<(&str, Value)>) -> Value {
     ))
 }
 
-pub fn prepare(
-    chart: &Chart,
-    user: &Value,
-    release: &ReleaseOptions,
-    caps: &Capabilities,
-) -> Result<Prepared, Error> {
+/// Refuses missing dependencies and resolves the others (the chart's
+/// templates depend on this; the values checks of [`prepare`] can run while
+/// they are parsed).
+pub fn resolve(chart: &Chart, user: &Value) -> Result<Resolved, Error> {
     let missing: Vec<&str> = chart
         .metadata
         .dependencies
@@ -134,10 +138,22 @@ pub fn prepare(
     let user = coalesce::to_table(user);
     let mut chart = chart.clone();
     process_dependencies(&mut chart, &user, "")?;
-    let values = coalesce::coalesce(&chart, user.clone());
-    let values = import_values(&chart, values);
+    Ok(Resolved { chart, user })
+}
+
+/// Coalesces the values of a resolved chart, checks them against the
+/// charts' schemas and the chart's `kubeVersion`, and builds `.Release` and
+/// `.Capabilities`.
+pub fn prepare(
+    resolved: &Resolved,
+    release: &ReleaseOptions,
+    caps: &Capabilities,
+) -> Result<Prepared, Error> {
+    let chart = &resolved.chart;
+    let values = coalesce::coalesce(chart, resolved.user.clone());
+    let values = import_values(chart, values);
     let mut report = String::new();
-    check_schemas(&chart, &Value::Map(Arc::new(values.clone())), &mut report)?;
+    check_schemas(chart, &Value::Map(Arc::new(values.clone())), &mut report)?;
     if !report.is_empty() {
         return Err(Error::Values(format!(
             "values don't meet the specifications of the schema(s) in the following chart(s):\n{report}"
@@ -199,7 +215,6 @@ pub fn prepare(
         ),
     ]);
     Ok(Prepared {
-        chart,
         values,
         release: release_v,
         capabilities,
