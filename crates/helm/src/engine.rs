@@ -325,6 +325,33 @@ pub struct Shared {
     pub template: OnceLock<Template>,
     pub overlay: crate::mutation::Overlay,
     pub tpl_cache: TplCache,
+    /// The templates parsed only when they run (see [`Parsed::Later`]), by
+    /// name, for an `include` of one by its path.
+    pub later: std::collections::HashMap<String, FileData>,
+    /// The chart's set with one of those added, by name, once included.
+    pub later_sets: std::sync::Mutex<std::collections::HashMap<String, Arc<Template>>>,
+}
+
+impl Shared {
+    /// The set to run the template `name` in: the chart's set, or for a
+    /// template parsed only when it runs, the set with it added (parsed on
+    /// the first `include` of it). `None` when no template has that name.
+    pub fn set_with(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
+        let data = self.later.get(name)?;
+        let mut sets = self.later_sets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = sets.get(name) {
+            return Some(Ok(t.clone()));
+        }
+        let set = self.template.get()?;
+        let parsed = data.read().and_then(|bytes| {
+            parse_with(name, &chart_dir::text(bytes), false, &Strings::default())
+        });
+        Some(parsed.map(|(tree, _)| {
+            let t = Arc::new(set.clone().add_parse_tree(name, tree));
+            sets.insert(name.to_string(), t.clone());
+            t
+        }))
+    }
 }
 
 /// The template sets `tpl` built, by file name and text. Charts call `tpl`
@@ -394,21 +421,45 @@ pub fn render(
             true,
             &mut objects,
         );
-        let shared = Arc::new(Shared {
-            template: OnceLock::new(),
-            overlay: Default::default(),
-            tpl_cache: Default::default(),
-        });
-        Ok((objects, shared))
+        Ok(objects)
     });
-    let (objects, shared) = side?;
+    let objects = side?;
     // An unreadable template (of any chart, enabled or not) is refused after
     // the values checks and before any parse error, naming the first one in
     // load order.
     loaded.read_templates()?;
-    let mut t = Template::new("gotpl").funcs(funcs::all(&shared));
+    let mut parsed = parsed;
+    parse_named_later(&names, &mut parsed);
+    if parsed.iter().any(Result::is_err) {
+        return Err(first_parse_error(&names, parsed));
+    }
+    let parsed: Vec<Parsed> = parsed.into_iter().flatten().collect();
+    let later: std::collections::HashMap<String, FileData> = names
+        .iter()
+        .zip(&parsed)
+        .filter(|(_, p)| matches!(p, Parsed::Later { .. }))
+        .map(|(n, _)| ((*n).clone(), tpls[*n].data.clone()))
+        .collect();
+    let shared = Arc::new(Shared {
+        template: OnceLock::new(),
+        overlay: Default::default(),
+        tpl_cache: Default::default(),
+        later,
+        later_sets: Default::default(),
+    });
+    let bare = Template::new("gotpl").funcs(funcs::all(&shared));
+    let mut t = bare.clone();
+    let mut later_texts: BTreeMap<&str, Later> = BTreeMap::new();
     for (name, parsed) in names.iter().zip(parsed) {
-        let (tree, defines) = parsed?;
+        let (tree, defines) = match parsed {
+            Parsed::Now(tree, _) => tree,
+            Parsed::Later {
+                text, calls, early, ..
+            } => {
+                later_texts.insert(name.as_str(), (text, calls, std::sync::Mutex::new(early)));
+                continue;
+            }
+        };
         if !tree.is_empty_tree() || t.lookup(name).is_none() {
             t = t.add_parse_tree(name, tree);
         }
@@ -444,9 +495,24 @@ pub fn render(
                 ("BasePath", Value::String(r.base_path.clone())),
             ]))),
         );
-        let out = t
-            .execute_template_to_string(name, &Value::Map(Arc::new(vals)))
-            .map_err(|e| exec_error(name, &e))?;
+        let vals = Value::Map(Arc::new(vals));
+        let out = match later_texts.get(name.as_str()) {
+            None => t.execute_template_to_string(name, &vals),
+            // Parsed here and dropped when done, so the trees of a chart's
+            // templates are never all in memory at once. A template that
+            // calls no other (`template`) runs without the chart's set.
+            Some((text, calls, early)) => {
+                let early = early.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let tree = match early {
+                    Some(tree) => tree,
+                    None => parse_with(name, text, false, &Strings::default())?.0,
+                };
+                let set = if *calls { t.clone() } else { bare.clone() };
+                set.add_parse_tree(name, tree)
+                    .execute_template_to_string(name, &vals)
+            }
+        }
+        .map_err(|e| exec_error(name, &e))?;
         // Go prints a missing value as `<no value>`; Helm drops it.
         let out = if memchr::memmem::find(out.as_bytes(), b"<no value>").is_some() {
             out.replace("<no value>", "")
@@ -457,7 +523,18 @@ pub fn render(
         Ok((out, scanned))
     };
     let bytes = jobs.iter().map(|n| tpls[*n].data.size()).sum();
-    let outputs = run_all(&jobs, bytes, &objects, &run)?;
+    let outputs = match run_all(&jobs, bytes, &objects, &run) {
+        Ok(outputs) => outputs,
+        // Helm parses every template before it runs one: a parse error in
+        // any template parsed only when it runs comes first.
+        Err(e) => {
+            let later = names.iter().filter_map(|n| {
+                let (text, ..) = later_texts.get(n.as_str())?;
+                parse_with(n, text, false, &Strings::default()).err()
+            });
+            return Err(later.into_iter().next().unwrap_or(e));
+        }
+    };
     let rendered: BTreeMap<String, Done> = jobs
         .iter()
         .map(|name| (*name).clone())
@@ -610,10 +687,10 @@ const PARSE_STACK_BYTES: usize = 64 << 20;
 /// largest first, since cost follows the density of actions more than size.
 /// The caller still builds the template set in parse order. When `meanwhile`
 /// fails, parsing stops and the results are left out.
-fn parse_all<T>(
-    sources: &[(&str, &FileData)],
+fn parse_all<'c, T>(
+    sources: &[(&str, &'c FileData)],
     meanwhile: impl FnOnce() -> Result<T, Error>,
-) -> (Vec<Result<Tree, Error>>, Result<T, Error>) {
+) -> (Vec<Result<Parsed<'c>, Error>>, Result<T, Error>) {
     let total: usize = sources.iter().map(|(_, d)| d.size()).sum();
     if !second_thread_pays(total) {
         let side = meanwhile();
@@ -630,7 +707,7 @@ fn parse_all<T>(
     let mut by_size: Vec<usize> = (0..sources.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.size()));
     let next = AtomicUsize::new(0);
-    let work = || -> Vec<(usize, Result<Tree, Error>)> {
+    let work = || -> Vec<(usize, Result<Parsed<'c>, Error>)> {
         let strings = Strings::default();
         let mut done = Vec::new();
         loop {
@@ -642,12 +719,31 @@ fn parse_all<T>(
             done.push((i, read_and_parse(name, data, &strings)));
         }
     };
+    let checked = std::sync::atomic::AtomicBool::new(false);
+    // While this thread is still checking values, the helper also parses
+    // the templates that could wait until they run.
+    let helper_work = || {
+        let mut done = work();
+        let strings = Strings::default();
+        for (i, r) in done.iter_mut() {
+            if checked.load(Ordering::Relaxed) {
+                break;
+            }
+            if let Ok(Parsed::Later { text, early, .. }) = r {
+                *early = parse_with(sources[*i].0, text, false, &strings)
+                    .ok()
+                    .map(|(tree, _)| tree);
+            }
+        }
+        done
+    };
     let (mine, theirs, side) = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("skiff-helm-parse".into())
             .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, work);
+            .spawn_scoped(scope, helper_work);
         let side = meanwhile();
+        checked.store(true, Ordering::Relaxed);
         let mine = if side.is_ok() {
             work()
         } else {
@@ -664,7 +760,8 @@ fn parse_all<T>(
     if side.is_err() {
         return (Vec::new(), side);
     }
-    let mut out: Vec<Option<Result<Tree, Error>>> = (0..sources.len()).map(|_| None).collect();
+    let mut out: Vec<Option<Result<Parsed<'c>, Error>>> =
+        (0..sources.len()).map(|_| None).collect();
     for (i, r) in mine.into_iter().chain(theirs.into_iter().flatten()) {
         out[i] = Some(r);
     }
@@ -679,12 +776,120 @@ fn parse_all<T>(
     (parsed, side)
 }
 
-/// Reads a template (deferred at load) and parses it. A read error here is
-/// reported by the caller's `read_templates`, which names the first
-/// unreadable template in load order.
-fn read_and_parse(name: &str, data: &FileData, strings: &Strings) -> Result<Tree, Error> {
+/// A template read, and parsed now or when it runs.
+enum Parsed<'c> {
+    /// Partials, and templates that may define: every template may call
+    /// their definitions, so they are parsed before any runs.
+    Now(Tree, Named),
+    /// A template without `define` or `block`: only it runs its tree, so it
+    /// is parsed when it runs and its tree dropped after, and the trees of
+    /// a chart's templates (most of a render's memory) are never all held
+    /// at once. `calls`: it may call a definition with `template`.
+    Later {
+        text: Cow<'c, str>,
+        calls: bool,
+        named: Named,
+        /// Its tree, when a thread was idle while the values were checked.
+        early: Option<ListNode>,
+    },
+}
+
+/// A template parsed when it runs: its text, whether it calls definitions,
+/// and its tree if it was parsed early (taken by its first run).
+type Later<'c> = (Cow<'c, str>, bool, std::sync::Mutex<Option<ListNode>>);
+
+/// The names a template's `template "name"` actions call.
+type Named = Vec<String>;
+
+/// Reads a template (deferred at load), and parses it now unless it can
+/// wait until it runs. A read error here is reported by the caller's
+/// `read_templates`, which names the first unreadable template in load order.
+fn read_and_parse<'c>(
+    name: &str,
+    data: &'c FileData,
+    strings: &Strings,
+) -> Result<Parsed<'c>, Error> {
     let text = chart_dir::text(data.read()?);
-    parse_with(name, &text, false, strings)
+    let has = |word: &str| memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some();
+    let named = if has("template") {
+        template_literals(&text)
+    } else {
+        Vec::new()
+    };
+    let partial = name.rsplit('/').next().unwrap_or(name).starts_with('_');
+    if partial || has("define") || has("block") {
+        let tree = parse_with(name, &text, false, strings)?;
+        return Ok(Parsed::Now(tree, named));
+    }
+    Ok(Parsed::Later {
+        text,
+        calls: !named.is_empty(),
+        named,
+        early: None,
+    })
+}
+
+/// The string literals after the word `template` in `text`: every name a
+/// `{{template "name"}}` action can call (Go requires a constant name), and
+/// some more.
+fn template_literals(text: &str) -> Vec<String> {
+    memchr::memmem::find_iter(text.as_bytes(), "template")
+        .filter_map(|i| {
+            let rest = text[i + "template".len()..].trim_start();
+            let quote = rest.chars().next().filter(|c| *c == '"' || *c == '`')?;
+            let body = &rest[1..];
+            body.find(quote).map(|end| body[..end].to_string())
+        })
+        .collect()
+}
+
+/// Parses now the templates that would otherwise wait but that another
+/// calls by name with `template` (gotmpl looks those up in the chart's set)
+/// or whose name a definition also has (the set then holds whichever Helm's
+/// parse order gives).
+fn parse_named_later(names: &[&String], parsed: &mut [Result<Parsed, Error>]) {
+    let mut wanted: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for p in parsed.iter() {
+        match p {
+            Ok(Parsed::Now((_, defines), named)) => {
+                wanted.extend(defines.iter().map(|d| d.name.as_str()));
+                wanted.extend(named.iter().map(String::as_str));
+            }
+            Ok(Parsed::Later { named, .. }) => wanted.extend(named.iter().map(String::as_str)),
+            Err(_) => {}
+        }
+    }
+    let wanted: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| {
+            matches!(parsed[*i], Ok(Parsed::Later { .. })) && wanted.contains(n.as_str())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for i in wanted {
+        if let Ok(Parsed::Later { text, .. }) = &parsed[i] {
+            parsed[i] = parse_with(names[i], text, false, &Strings::default())
+                .map(|tree| Parsed::Now(tree, Vec::new()));
+        }
+    }
+}
+
+/// The first parse error in parse order, also parsing the templates that
+/// would wait; for a render that has one.
+fn first_parse_error(names: &[&String], parsed: Vec<Result<Parsed, Error>>) -> Error {
+    for (name, p) in names.iter().zip(parsed) {
+        match p {
+            Err(e) => return e,
+            Ok(Parsed::Later { text, .. }) => {
+                if let Err(e) = parse_with(name, &text, false, &Strings::default()) {
+                    return e;
+                }
+            }
+            Ok(Parsed::Now(..)) => {}
+        }
+    }
+    Error::Parse("a template failed to parse".into())
 }
 
 /// Freeing the parsed templates of a big chart is a good part of a render

@@ -196,6 +196,50 @@ fn parse_errors_name_the_file_and_line_like_helm() {
     );
 }
 
+/// Templates without definitions are parsed only when they run: a parse
+/// error in one still comes before any execution error and before a later
+/// parse error in Helm's order (Helm parses every template first), also when
+/// a partial's parse error comes later in that order.
+#[test]
+fn a_parse_error_in_a_template_parsed_when_it_runs_comes_first() {
+    let cases = [
+        chart(
+            "lateparse",
+            &[
+                (
+                    "templates/z.yaml",
+                    "z: {{ fail \"z fails when it runs\" }}\n",
+                ),
+                ("templates/m.yaml", "m: 1\n{{ if }}\n"),
+                ("templates/a.yaml", "a: {{ range }}\n"),
+            ],
+        ),
+        chart(
+            "lateparsepartial",
+            &[
+                ("templates/z.yaml", "z: {{ .Values.x \n"),
+                (
+                    "templates/_helpers.tpl",
+                    "{{ define \"x\" }}{{ if }}{{ end }}\n",
+                ),
+            ],
+        ),
+    ];
+    // Which error: its file and line (gotmpl words some parse errors
+    // differently from Go, see parse_errors_name_the_file_and_line_like_helm).
+    let location = |e: &str| e.split_once("): ").map(|(l, _)| l.to_string());
+    for c in cases {
+        let helm = helm_error(&c);
+        assert!(helm.starts_with("parse error at ("), "helm said: {helm}");
+        let skiff = skiff_error(&c);
+        assert_eq!(
+            location(&skiff),
+            location(&helm),
+            "skiff: {skiff}\nhelm: {helm}"
+        );
+    }
+}
+
 #[test]
 fn runaway_include_recursion_is_an_error() {
     let c = chart(

@@ -82,11 +82,18 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let shared = super::up(&sh)?;
         let _g = enter(pos, &name)?;
         let t = shared.template.get().ok_or_else(|| err("templates not ready"))?;
-        if t.lookup(&name).is_none() {
-            return Err(generic_error(pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\"")));
-        }
         let data = a.get(1).unwrap_or(&Value::Nil);
-        t.execute_template_to_string(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e))
+        if t.lookup(&name).is_some() {
+            return t.execute_template_to_string(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e));
+        }
+        // A template parsed only when it runs, included by its path (say,
+        // for a checksum of a ConfigMap).
+        match shared.set_with(&name) {
+            None => Err(generic_error(pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\""))),
+            // The render reports the parse error itself, first.
+            Some(Err(e)) => Err(generic_error(pos, &format!("error calling include: {e}"))),
+            Some(Ok(set)) => set.execute_template_to_string(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e)),
+        }
     });
     let sh = Arc::downgrade(shared);
     // The set `tpl` texts are added to: every function, no definitions. In
