@@ -240,6 +240,32 @@ fn a_parse_error_in_a_template_parsed_when_it_runs_comes_first() {
     }
 }
 
+/// gotmpl accepts these and renders something; Go, hence Helm, refuses
+/// them, with these words.
+#[test]
+fn templates_go_refuses_are_refused_like_helm() {
+    let texts = [
+        ("end", "m: {{ end }}\nnot: read\n"),
+        ("else", "a: 1\n{{ else }}\n"),
+        ("elseif", "a: 1\n{{ else if .x }}\n"),
+        ("if", "{{ if .x }}\na: 1\n"),
+        ("range", "{{ range .x }}\n{{ else }}\n"),
+        ("define", "{{ define \"x\" }}\nfoo\n"),
+        ("nested", "{{ with .x }}{{ if .y }}\n{{ end }}\n"),
+        ("block", "{{ block \"b\" . }}\n"),
+        (
+            "defineinif",
+            "{{ if 1 }}\n{{ define \"z\" }}x{{ end }}{{ end }}\n",
+        ),
+    ];
+    for (name, text) in texts {
+        let c = chart(&format!("strict{name}"), &[("templates/m.yaml", text)]);
+        let helm = helm_error(&c);
+        assert!(helm.starts_with("parse error at ("), "helm said: {helm}");
+        assert_eq!(skiff_error(&c), helm, "{text:?}");
+    }
+}
+
 #[test]
 fn runaway_include_recursion_is_an_error() {
     let c = chart(

@@ -17,22 +17,38 @@ mod lex;
 mod parse;
 
 use gotmpl::parse::{DefineNode, ListNode};
+use parse::Strict;
 
 /// A parsed template: its main list and the templates it defines.
 pub type Tree = (ListNode, Vec<DefineNode>);
 
 /// Parses `src` the way `gotmpl::parse::Parser` does, errors included
 /// (`name` prefixes them).
+/// Where gotmpl accepts a template Go rejects, the error is Go's (as Helm
+/// reports it).
 pub fn parse(name: Option<&str>, src: &str) -> Result<Tree, gotmpl::TemplateError> {
-    match parse_ours(src) {
-        Some(tree) => Ok(tree),
-        None => parse_with_gotmpl(name, src),
-    }
+    let (line, message) = match parse::parse(src) {
+        (Ok(tree), None) => return Ok(tree),
+        // Go stops reading there: what follows cannot fail it.
+        (_, Some(Strict::Unexpected(line, what))) => (line, format!("unexpected {what}")),
+        (Ok(_), Some(Strict::Eof)) => (
+            1 + memchr::memchr_iter(b'\n', src.as_bytes()).count(),
+            "unexpected EOF".to_string(),
+        ),
+        (Err(_), _) => return parse_with_gotmpl(name, src),
+    };
+    Err(gotmpl::TemplateError::Parse {
+        name: name.map(str::to_string),
+        line,
+        col: 0,
+        message,
+    })
 }
 
-/// Our parser alone; `None` when it does not accept `src`.
+/// Our parser alone, as lenient as gotmpl's; `None` when it does not accept
+/// `src`.
 pub fn parse_ours(src: &str) -> Option<Tree> {
-    parse::parse(src).ok()
+    parse::parse(src).0.ok()
 }
 
 /// gotmpl's own parser, the reference.

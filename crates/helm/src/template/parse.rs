@@ -2,7 +2,9 @@
 //! AST `gotmpl` 0.6.1's parser builds, node for node and position for
 //! position, including where gotmpl is more lenient than Go (an unclosed
 //! `{{if}}` ends at the end of input, a stray top-level `{{end}}` ends the
-//! template). Anything gotmpl would reject is a [`Reject`].
+//! template). Anything gotmpl would reject is a [`Reject`]. Where gotmpl is
+//! more lenient than Go, the parse also notes Go's error ([`Strict`]), which
+//! Helm reports.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -32,10 +34,27 @@ pub struct Parser<'a> {
     /// empty, and templates are most of a chart's memory.
     nodes: Vec<Node>,
     args: Vec<Expr>,
+    /// The first place Go rejects and gotmpl does not.
+    strict: Option<Strict>,
 }
 
-/// Parses `src` into its main list and its `define`/`block` templates.
-pub fn parse(src: &str) -> R<(ListNode, Vec<DefineNode>)> {
+/// An error Go's parser gives a template gotmpl's accepts: a stray
+/// top-level `{{end}}` or `{{else}}` (gotmpl ends the template there), a
+/// `{{define}}` inside another action, or an `{{if}}`, `{{range}}`,
+/// `{{with}}`, `{{define}}` or `{{block}}` left open (gotmpl closes it at the
+/// end of input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Strict {
+    /// `unexpected {{end}}`, `unexpected {{else}}`, `unexpected <define>
+    /// in command` on this line.
+    Unexpected(usize, &'static str),
+    /// `unexpected EOF`, on the line where the input ends.
+    Eof,
+}
+
+/// Parses `src` into its main list and its `define`/`block` templates (as
+/// gotmpl does), and the error Go would give it where gotmpl gives none.
+pub fn parse(src: &str) -> (R<(ListNode, Vec<DefineNode>)>, Option<Strict>) {
     let mut p = Parser {
         lexer: Lexer::new(src),
         ahead: VecDeque::with_capacity(8),
@@ -43,15 +62,18 @@ pub fn parse(src: &str) -> R<(ListNode, Vec<DefineNode>)> {
         depth: 0,
         nodes: Vec::new(),
         args: Vec::new(),
+        strict: None,
     };
     let mut defines = Vec::new();
-    let list = p.list(&mut defines)?;
-    // gotmpl lexes the whole input before parsing: a lexical error after
-    // where parsing stopped still fails the template.
-    while p.peek()? != Kind::Eof {
-        p.ahead.pop_front();
-    }
-    Ok((list, defines))
+    let tree = p.list(&mut defines).and_then(|list| {
+        // gotmpl lexes the whole input before parsing: a lexical error after
+        // where parsing stopped still fails the template.
+        while p.peek()? != Kind::Eof {
+            p.ahead.pop_front();
+        }
+        Ok((list, defines))
+    });
+    (tree, p.strict)
 }
 
 fn pos_of(t: &Token<'_>) -> Pos {
@@ -115,9 +137,16 @@ impl<'a> Parser<'a> {
         self.enter()?;
         let pos = self.cur_pos()?;
         let base = self.nodes.len();
+        // The main list is the outermost; any other must end in `{{end}}`.
+        let top = self.depth == 1;
         loop {
             match self.peek()? {
-                Kind::Eof => break,
+                Kind::Eof => {
+                    if !top && self.strict.is_none() {
+                        self.strict = Some(Strict::Eof);
+                    }
+                    break;
+                }
                 Kind::Text => {
                     let t = self.next()?;
                     self.nodes.push(Node::Text(TextNode {
@@ -129,11 +158,20 @@ impl<'a> Parser<'a> {
                     self.next()?;
                     match self.peek()? {
                         Kind::End => {
-                            self.next()?;
+                            let t = self.next()?;
                             self.close()?;
+                            if top && self.strict.is_none() {
+                                self.strict = Some(Strict::Unexpected(t.line, "{{end}}"));
+                            }
                             break;
                         }
-                        Kind::Else => break,
+                        Kind::Else => {
+                            if top && self.strict.is_none() {
+                                let line = self.token(0)?.line;
+                                self.strict = Some(Strict::Unexpected(line, "{{else}}"));
+                            }
+                            break;
+                        }
                         Kind::If => {
                             let n = Node::If(self.branch(defines, false)?);
                             self.nodes.push(n);
@@ -147,6 +185,11 @@ impl<'a> Parser<'a> {
                             self.nodes.push(n);
                         }
                         Kind::Define => {
+                            // Go reads `define` only at the top level.
+                            if !top && self.strict.is_none() {
+                                let line = self.token(0)?.line;
+                                self.strict = Some(Strict::Unexpected(line, "<define> in command"));
+                            }
                             let d = self.define(defines)?;
                             defines.push(d);
                         }
