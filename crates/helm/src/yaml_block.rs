@@ -71,14 +71,13 @@ fn printable(b: &[u8]) -> bool {
     let mut at = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // Any byte below 0x20, at 0x7f, or not ASCII: look at this word's
-        // bytes one by one (line breaks make most of these).
-        let low = w.wrapping_sub(ONES * 0x20) & !w;
-        let del = {
-            let x = w ^ (ONES * 0x7f);
-            x.wrapping_sub(ONES) & !x
-        };
-        if (low | del | w) & HIGH != 0 && !printable_bytes(b, at, at + 8) {
+        // Exact per-byte flags (for ASCII bytes; others take the slow look):
+        // below 0x20 but not `\n` or `\t`, or 0x7f.
+        let zero = |x: u64| !((((x & !HIGH) + (ONES * 0x7f)) | x) | !HIGH);
+        let low = !((w & !HIGH) + ONES * 0x60) & HIGH;
+        let controls = low & !zero(w ^ (ONES * b'\n' as u64)) & !zero(w ^ (ONES * b'\t' as u64));
+        let del = zero(w ^ (ONES * 0x7f));
+        if (controls | del | w) & HIGH != 0 && !printable_bytes(b, at, at + 8) {
             return false;
         }
         at += 8;
@@ -405,12 +404,21 @@ impl<'a> Reader<'a> {
                     return None;
                 }
                 let stop = self.plain_end(at, end)?;
-                let s = Cow::Borrowed(&self.text[at..stop]);
-                (scalar(s, ScalarStyle::Plain, self.numbers)?, stop)
+                (self.plain(&self.text[at..stop])?, stop)
             }
         };
         self.line_rest(rest, end)?;
         Some(v)
+    }
+
+    /// A plain scalar resolved as `yaml_read` resolves it; words that cannot
+    /// be a null, a boolean or a number skip the resolution.
+    fn plain(&self, s: &str) -> Option<Value> {
+        let first = s.as_bytes()[0];
+        if first.is_ascii_alphabetic() && !b"nNtTfFyYoO".contains(&first) {
+            return Some(Value::String(Arc::from(s)));
+        }
+        scalar(Cow::Borrowed(s), ScalarStyle::Plain, self.numbers)
     }
 
     /// After a scalar: spaces, then the line end or a comment.
@@ -693,6 +701,11 @@ impl<'a> Reader<'a> {
                 breaks += 1;
                 self.pos = line_end + 1;
                 continue;
+            }
+            // The first line after the header, deeper than the collection
+            // but not as deep as the text: the parser's error.
+            if lines == 0 && spaces > col && spaces < indent.max(least) {
+                return None;
             }
             if indent == 0 {
                 if spaces < least {

@@ -345,3 +345,67 @@ fn long_and_deep_documents_read_as_the_reference_reads_them() {
         check(&format!("sequence depth {depth}"), &format!("{dashes}x\n"));
     }
 }
+
+/// Characters the parser refuses or reads as line breaks, at every offset of
+/// the words the quick scan reads: always left to the other readers.
+#[test]
+fn unprintable_characters_are_refused_wherever_they_are() {
+    for bad in [
+        "\u{0}", "\u{1}", "\u{1f}", "\r", "\u{7f}", "\u{85}", "\u{9f}", "\u{2028}", "\u{2029}",
+        "\u{feff}", "\u{fffe}", "\u{ffff}",
+    ] {
+        for at in 0..24 {
+            let text = format!("key: {}{bad}{}\n", "x".repeat(at), "y".repeat(24 - at));
+            assert_eq!(read(&text, Numbers::Floats), None, "{text:?}");
+            check(&text, &text);
+        }
+    }
+    for good in ["\u{a0}", "é", "\u{2027}", "\u{fffd}", "😀", "~"] {
+        for at in 0..24 {
+            let text = format!("key: {}{good}{}\n", "x".repeat(at), "y".repeat(24 - at));
+            assert!(check(&text, &text), "{text:?}");
+        }
+    }
+}
+
+/// Snippets and pieces of the benchmark values files with characters YAML
+/// cares about inserted or deleted at random: whatever the damage, an answer
+/// of the line reader is the reference's.
+#[test]
+fn mutated_documents_read_by_lines_read_as_the_reference_reads_them() {
+    const NOISE: &[&str] = &[
+        ":", ": ", "-", "- ", " ", "  ", "\n", "\n  ", "\n- ", "#", " #", "'", "\"", "|", "|-",
+        ">", "[", "]", "{", "}", ",", "\\", "~", "0x", "1", ".", "yes", "\t", "---\n", "? ",
+    ];
+    let mut seeds: Vec<String> = SNIPPETS.iter().map(|s| s.to_string()).collect();
+    for (_, text) in benchmark_values() {
+        let lines: Vec<&str> = text.lines().collect();
+        for start in (0..lines.len()).step_by(lines.len() / 8 + 1) {
+            let end = (start + 40).min(lines.len());
+            seeds.push(lines[start..end].join("\n") + "\n");
+        }
+    }
+    let mut rng = skiff_testbed::Rng::new(0xb10c_5eed);
+    let mut answered = 0;
+    for round in 0..4000 {
+        let mut text = seeds[round % seeds.len()].clone();
+        for _ in 0..1 + rng.below(2) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            if rng.below(3) == 0 && at < text.len() {
+                let c = text[at..].chars().next().map_or(1, char::len_utf8);
+                text.replace_range(at..at + c, "");
+            } else {
+                text.insert_str(at, NOISE[rng.below(NOISE.len())]);
+            }
+        }
+        answered += usize::from(check(&format!("round {round} {text:?}"), &text));
+    }
+    eprintln!("{answered} of 4000 mutated documents read by lines");
+    assert!(
+        answered > 500,
+        "only {answered} mutated documents read by lines"
+    );
+}
