@@ -275,7 +275,13 @@ impl<'a> Reader<'a> {
             if &*key == "<<" {
                 return None;
             }
-            if plain {
+            // Only keys starting so can be null or an integer.
+            if plain
+                && matches!(
+                    key.as_bytes()[0],
+                    b'~' | b'n' | b'N' | b'0'..=b'9' | b'+' | b'-'
+                )
+            {
                 if is_null(&key) {
                     return None;
                 }
