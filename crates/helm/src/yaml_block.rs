@@ -35,6 +35,8 @@ use crate::yaml_read::{Numbers, int_identity, is_null, scalar};
 /// events): bigger documents go to the readers that know the exact limits.
 const MAX_DEPTH: usize = 48;
 const MAX_NODES: usize = 100_000;
+/// Far below the reference's 64 MiB of scalars.
+const MAX_TEXT: usize = 16 << 20;
 /// Comment lines count as parser events too.
 const MAX_LINES: usize = 200_000;
 /// granit refuses a block key longer than its 1024-character lookahead.
@@ -46,7 +48,7 @@ const MAX_COMMENT_RUN: usize = 24;
 /// decide.
 pub(crate) fn read(text: &str, numbers: Numbers) -> Option<Value> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !printable(text.as_bytes()) {
+    if text.len() > MAX_TEXT || !printable(text.as_bytes()) {
         return None;
     }
     let mut r = Reader {

@@ -295,6 +295,14 @@ const SNIPPETS: &[&str] = &[
     "a:\n---\n",
     "a: |\n  x\n---\n",
     "a: |\n  ---\n  ...\n",
+    "a: >\n  trailing  \n  spaces \n\n  x  \nb: |\n  kept  \n  too \n",
+    "a: >\n  x\ty\n  z\nb: |\n  \tx\n",
+    "a: '  x  '\nb: \"  y  \"\nc: \" \"\n",
+    "a: [x, 'y', \"z\", 1, true, ~, 0x1F, 1e3, .inf, -]\n",
+    "a: [ x , y ]\nb: {k: v, 'q': \"w\", n: 1}\nc: {k: v, k: w}\nd: {1: x}\ne: [a b, c]\n",
+    "a: [x, [y]]\nb: [x,]\nc: [,]\nd: [x y: z]\ne: {k}\nf: {k:v}\ng: [a#b]\nh: [a #b]\n",
+    "a: [http://x]\nb: {\"k\":v}\nc: [x] # c\nd: [x]#c\n",
+    "a: [\"x\", 'y'\n  , z]\n",
 ];
 
 #[test]
