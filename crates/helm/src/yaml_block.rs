@@ -14,7 +14,8 @@
 //! Whenever it is not certain it answers `None`, and `yaml_read`'s event
 //! reader (and then the reference) decides the value or the error. It
 //! refuses: carriage returns and characters YAML does not print or may read
-//! as line breaks, tabs outside quoted and block scalar text, anchors,
+//! as line breaks, tabs outside quoted scalars, block scalar text and
+//! comments, anchors,
 //! aliases, tags, merge keys, `?` keys, `:`-led scalars, directives, document
 //! markers other than a first `---` line, scalars continued on a later line,
 //! nested or multi-line flow collections (and `:` or `#` in their plain
@@ -178,7 +179,7 @@ impl<'a> Reader<'a> {
         self.peek_lines(false)
     }
 
-    /// [`Self::peek`], letting a document start marker through if `start`.
+    /// [`Self::peek`], letting a document start marker through if `opening_allowed`.
     fn peek_lines(&mut self, opening_allowed: bool) -> Option<Option<Line>> {
         let b = self.b;
         self.comments = 0;
