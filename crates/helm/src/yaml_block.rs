@@ -15,17 +15,16 @@
 //! reader (and then the reference) decides the value or the error. It
 //! refuses: carriage returns and characters YAML does not print or may read
 //! as line breaks, tabs outside quoted scalars, block scalar text and
-//! comments, anchors,
-//! aliases, tags, merge keys, `?` keys, `:`-led scalars, directives, document
-//! markers other than a first `---` line, scalars continued on a later line,
-//! nested or multi-line flow collections (and `:` or `#` in their plain
-//! scalars), block scalars whose indentation takes a second look
-//! (whitespace-only lines deeper than the text, more-indented folded lines,
-//! `|+` without text, text without a final line break), more comments after
-//! an indicator than the parser buffers, null keys, integer keys spelt twice,
-//! top-level scalars, empty documents, long keys, deep or very large
-//! documents, and any line whose indentation does not fit the collection it
-//! is in.
+//! comments, anchors, aliases, tags, merge keys, `?` keys, `:`-led scalars,
+//! directives, document markers other than a first `---` line, scalars
+//! continued on a later line, nested or multi-line flow collections (and `:`
+//! or `#` in their plain scalars), block scalars whose indentation takes a
+//! second look (whitespace-only lines deeper than the text, more-indented
+//! folded lines, `|+` without text, text without a final line break), more
+//! comments after an indicator than the parser buffers, null keys, integer
+//! keys spelt twice, top-level scalars, empty documents, long keys, deep or
+//! very large documents, and any line whose indentation does not fit the
+//! collection it is in.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
