@@ -26,6 +26,7 @@ pub mod strvals;
 pub mod template;
 mod values;
 mod yaml;
+mod yaml_block;
 mod yaml_read;
 
 pub use chart::{Chart, ChartFile, FileData, Metadata};

@@ -61,7 +61,7 @@ pub fn json(text: &str) -> Option<serde_json::Value> {
 
 /// How the reader gives numbers.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Numbers {
+pub(crate) enum Numbers {
     /// Every number a float64, as values are.
     Floats,
     /// Integers as `Int`/`Uint`, fractions as `Float`, as the reference
@@ -74,6 +74,12 @@ fn read(text: &str, numbers: Numbers) -> Option<Value> {
     if text.trim().is_empty() {
         return Some(Value::Nil);
     }
+    // Values files of the common shape are read from the text directly.
+    crate::yaml_block::read(text, numbers).or_else(|| events(text, numbers))
+}
+
+/// [`read`] through the parser's events, for any non-blank document.
+pub(crate) fn events(text: &str, numbers: Numbers) -> Option<Value> {
     let mut r = Reader {
         parser: Parser::new_from_str_with_options(text, parser_options()),
         numbers,
@@ -91,7 +97,7 @@ fn read(text: &str, numbers: Numbers) -> Option<Value> {
 /// A tree of [`Numbers::Exact`] as JSON data (maps are ordered by key in
 /// both: serde_json's map is a BTreeMap without its `preserve_order` feature,
 /// which a test checks).
-fn to_json(v: &Value) -> serde_json::Value {
+pub(crate) fn to_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Nil | Value::Function(_) => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -353,7 +359,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn is_null(plain: &str) -> bool {
+pub(crate) fn is_null(plain: &str) -> bool {
     matches!(plain, "" | "~" | "null" | "Null" | "NULL")
 }
 
@@ -377,7 +383,7 @@ fn yaml11_bool(s: &str) -> Option<bool> {
 /// A scalar resolved as the reference reading resolves an untagged node for
 /// `serde_json::Value`, with numbers then widened to float64. `None` for
 /// values the reference refuses (non-finite floats).
-fn scalar(text: Cow<'_, str>, style: ScalarStyle, numbers: Numbers) -> Option<Value> {
+pub(crate) fn scalar(text: Cow<'_, str>, style: ScalarStyle, numbers: Numbers) -> Option<Value> {
     let v = scalar_as_values(text.as_ref(), style)?;
     match (numbers, &v) {
         (Numbers::Exact, Value::Float(_)) => exact_number(trim(&text)),
@@ -458,7 +464,7 @@ fn integer(t: &str) -> Option<f64> {
 }
 
 /// The identity YAML gives an integer key: sign and magnitude, zero unsigned.
-fn int_identity(plain: &str) -> Option<(bool, u128)> {
+pub(crate) fn int_identity(plain: &str) -> Option<(bool, u128)> {
     let t = trim(plain);
     if let Some(rest) = t.strip_prefix('-') {
         let mag = magnitude(rest)?;
@@ -553,4 +559,4 @@ fn float(t: &str) -> Option<f64> {
 
 #[cfg(test)]
 #[path = "yaml_read_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,7 @@ use super::{json, values};
 use crate::yaml::{parse_values, parse_values_reference};
 
 /// Equal trees, floats compared by their bits (`-0.0` is not `0.0` here).
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
         (Value::List(x), Value::List(y)) => {
