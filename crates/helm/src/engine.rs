@@ -615,7 +615,7 @@ fn round(
     type Finished = Vec<(usize, Outcome)>;
     let next = AtomicUsize::new(start);
     // The first template (in order) after which results are not needed.
-    let cut = AtomicUsize::new(jobs.len() - 1);
+    let cut = Arc::new(AtomicUsize::new(jobs.len() - 1));
     let bytes = AtomicUsize::new(kept_bytes);
     let work = || -> Finished {
         let mut done = Vec::new();
@@ -626,7 +626,10 @@ fn round(
             if k >= jobs.len() || k > cut.load(Ordering::Relaxed) {
                 return done;
             }
-            let (r, mutations) = crate::mutation::speculate(state, || run(jobs[k]));
+            let (r, mutations) = {
+                let _running = Running::set(&cut, k);
+                crate::mutation::speculate(state, || run(jobs[k]))
+            };
             let len = r.as_ref().map_or(0, |(text, _)| text.len());
             let over = bytes.fetch_add(len, Ordering::Relaxed) + len > MAX_OUTPUT_BYTES;
             if mutations.is_some() || r.is_err() || over {
@@ -647,7 +650,7 @@ fn round(
         };
         (mine, theirs)
     });
-    let cut = cut.into_inner();
+    let cut = cut.load(Ordering::Relaxed);
     let mut slots: Vec<Option<Outcome>> = (start..=cut).map(|_| None).collect();
     for (k, outcome) in mine.into_iter().chain(theirs) {
         if k <= cut {
@@ -668,6 +671,41 @@ fn round(
         }
     }
     (results, None)
+}
+
+thread_local! {
+    /// The cut of the round this thread runs a template of, and the
+    /// template's place in it.
+    static RUNNING: std::cell::RefCell<Option<(Arc<AtomicUsize>, usize)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Marks this thread as running template `k` of a round until dropped.
+struct Running;
+
+impl Running {
+    fn set(cut: &Arc<AtomicUsize>, k: usize) -> Running {
+        RUNNING.with(|r| *r.borrow_mut() = Some((cut.clone(), k)));
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.with(|r| *r.borrow_mut() = None);
+    }
+}
+
+/// Whether the template this thread runs will have its result dropped: an
+/// earlier one in the round mutated values it may read (bitnami charts store
+/// a generated password). `include` and `tpl` then stop it, so the next
+/// round starts without waiting for it.
+pub fn superseded() -> bool {
+    RUNNING.with(|r| {
+        r.borrow()
+            .as_ref()
+            .is_some_and(|(cut, k)| cut.load(Ordering::Relaxed) < *k)
+    })
 }
 
 /// Whether parsing or running `bytes` of templates gains from a second

@@ -77,6 +77,9 @@ fn enter(pos: &str, name: &str) -> Result<DepthGuard, TemplateError> {
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     let sh = Arc::downgrade(shared);
     r.f("include", move |args| {
+        if engine::superseded() {
+            return Err(err("superseded: the result is dropped"));
+        }
         let (pos, a) = take_pos(args);
         let name = sarg_ref(a, 0);
         let shared = super::up(&sh)?;
@@ -103,6 +106,9 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     // stack 13% of its template execution.
     let bare: Arc<OnceLock<Template>> = Arc::default();
     r.f("tpl", move |args| {
+        if engine::superseded() {
+            return Err(err("superseded: the result is dropped"));
+        }
         let (pos, a) = take_pos(args);
         let text = sarg(a, 0);
         let data = arg(a, 1);
