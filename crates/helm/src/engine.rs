@@ -410,7 +410,7 @@ pub fn render(
         names.iter().map(|n| (n.as_str(), tpls[*n].data)).collect();
     // The values are checked, and the objects (`.Files` copies every file)
     // built, while the other thread reads and parses.
-    let (parsed, side) = parse_all(&sources, || {
+    let (mut parsed, side) = parse_all(&sources, || {
         let p = prepare()?;
         let mut objects = Vec::new();
         collect(
@@ -428,7 +428,6 @@ pub fn render(
     // the values checks and before any parse error, naming the first one in
     // load order.
     loaded.read_templates()?;
-    let mut parsed = parsed;
     parse_named_later(&names, &mut parsed);
     if parsed.iter().any(Result::is_err) {
         return Err(first_parse_error(&names, parsed));
@@ -448,28 +447,7 @@ pub fn render(
         later_sets: Default::default(),
     });
     let bare = Template::new("gotpl").funcs(funcs::all(&shared));
-    let mut t = bare.clone();
-    let mut later_texts: BTreeMap<&str, Later> = BTreeMap::new();
-    for (name, parsed) in names.iter().zip(parsed) {
-        let (tree, defines) = match parsed {
-            Parsed::Now(tree, _) => tree,
-            Parsed::Later {
-                text, calls, early, ..
-            } => {
-                later_texts.insert(name.as_str(), (text, calls, std::sync::Mutex::new(early)));
-                continue;
-            }
-        };
-        if !tree.is_empty_tree() || t.lookup(name).is_none() {
-            t = t.add_parse_tree(name, tree);
-        }
-        for d in defines {
-            if d.body.is_empty_tree() && t.lookup(&d.name).is_some() {
-                continue;
-            }
-            t = t.add_parse_tree(&d.name, d.body);
-        }
-    }
+    let (t, later_texts) = build_set(&names, parsed, &bare);
     let _ = shared.template.set(t);
     let t = shared
         .template
@@ -528,11 +506,11 @@ pub fn render(
         // Helm parses every template before it runs one: a parse error in
         // any template parsed only when it runs comes first.
         Err(e) => {
-            let later = names.iter().filter_map(|n| {
+            let mut later = names.iter().filter_map(|n| {
                 let (text, ..) = later_texts.get(n.as_str())?;
                 parse_with(n, text, false, &Strings::default()).err()
             });
-            return Err(later.into_iter().next().unwrap_or(e));
+            return Err(later.next().unwrap_or(e));
         }
     };
     let rendered: BTreeMap<String, Done> = jobs
@@ -543,6 +521,39 @@ pub fn render(
     drop(tpls);
     drop_in_background((shared, objects));
     Ok(rendered)
+}
+
+/// The chart's template set (`bare` with the trees parsed now and their
+/// definitions, in parse order: a later definition of a name replaces an
+/// earlier one unless it is empty), and the templates parsed when they run.
+fn build_set<'c, 'n>(
+    names: &[&'n String],
+    parsed: Vec<Parsed<'c>>,
+    bare: &Template,
+) -> (Template, BTreeMap<&'n str, Later<'c>>) {
+    let mut t = bare.clone();
+    let mut later = BTreeMap::new();
+    for (name, parsed) in names.iter().zip(parsed) {
+        let (tree, defines) = match parsed {
+            Parsed::Now(tree, _) => tree,
+            Parsed::Later {
+                text, calls, early, ..
+            } => {
+                later.insert(name.as_str(), (text, calls, std::sync::Mutex::new(early)));
+                continue;
+            }
+        };
+        if !tree.is_empty_tree() || t.lookup(name).is_none() {
+            t = t.add_parse_tree(name, tree);
+        }
+        for d in defines {
+            if d.body.is_empty_tree() && t.lookup(&d.name).is_some() {
+                continue;
+            }
+            t = t.add_parse_tree(&d.name, d.body);
+        }
+    }
+    (t, later)
 }
 
 /// Runs the templates `jobs` (of `bytes` of source) and returns their
