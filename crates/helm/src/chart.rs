@@ -197,8 +197,9 @@ impl Chart {
 
 /// Whether the loader may defer reading a file: any file but those it reads
 /// itself (`Chart.yaml`, values, schema, v1 requirements, subchart
-/// archives). A chart refused before its render (missing dependencies, bad
-/// values) then reads no template; CRDs are printed only with
+/// archives). A chart refused for missing dependencies then reads no
+/// template (the templates of others are read while their values are
+/// checked); CRDs are printed only with
 /// `--include-crds` and are most of the bytes of the charts that ship them
 /// (kube-prometheus-stack: 4.4 of 6.5 MB); other files are read by few
 /// templates (READMEs, dashboards, scripts).

@@ -860,11 +860,7 @@ fn read_and_parse<'c>(
 ) -> Result<Parsed<'c>, Error> {
     let text = chart_dir::text(data.read()?);
     let has = |word: &str| memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some();
-    let named = if has("template") {
-        template_literals(&text)
-    } else {
-        Vec::new()
-    };
+    let named = template_literals(&text);
     let partial = name.rsplit('/').next().unwrap_or(name).starts_with('_');
     if partial || has("define") || has("block") {
         let tree = parse_with(name, &text, false, strings)?;
@@ -941,10 +937,10 @@ fn first_parse_error(names: &[&String], parsed: Vec<Result<Parsed, Error>>) -> E
     Error::Parse("a template failed to parse".into())
 }
 
-/// Freeing the parsed templates of a big chart is a good part of a render
-/// (8% of bitnami-redis's): a short-lived thread does it, so the caller gets
-/// its output first (argo-cd: 99 -> 92 ms whole process); the CLI exits
-/// without waiting for it.
+/// Freeing the template set (partials and definitions; the other templates'
+/// trees are freed as they finish) and the objects is still a visible part
+/// of a render: a short-lived thread does it, so the caller gets its output
+/// first; the CLI exits without waiting for it.
 fn drop_in_background<T: Send + 'static>(value: T) {
     // When no thread can be started, the closure, and the value with it, is
     // dropped right here.

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use gotmpl::Value;
 use granit_parser::ScalarStyle;
 
-use crate::yaml_read::{Numbers, int_identity, is_null, scalar};
+use crate::yaml_read::{MapKeys, Numbers, int_identity, is_null, scalar};
 
 /// Well below the reference reading's budget (depth 64, 250k nodes, 1M
 /// events): bigger documents go to the readers that know the exact limits.
@@ -272,38 +272,19 @@ impl<'a> Reader<'a> {
         self.node()?;
         let col = at - line.start;
         let mut map: BTreeMap<Arc<str>, Value> = BTreeMap::new();
-        let mut n = 0;
-        let mut int_keys: Vec<(bool, u128)> = Vec::new();
+        let mut keys = MapKeys::default();
         let (mut line, mut at) = (line, at);
         loop {
             let (key, after, plain) = self.key(at, line.end)?;
             self.node()?;
-            if &*key == "<<" {
+            // The same keys as the event reader's.
+            if !keys.admit(&key, plain) {
                 return None;
-            }
-            // Only keys starting so can be null or an integer.
-            if plain
-                && matches!(
-                    key.as_bytes()[0],
-                    b'~' | b'n' | b'N' | b'0'..=b'9' | b'+' | b'-'
-                )
-            {
-                if is_null(&key) {
-                    return None;
-                }
-                // As the event reader: YAML compares integer keys by value.
-                if let Some(id) = int_identity(&key) {
-                    if int_keys.contains(&id) {
-                        return None;
-                    }
-                    int_keys.push(id);
-                }
             }
             let key = Arc::<str>::from(key.as_ref());
             let v = self.entry(line, after, col, true, depth + 1)?;
             // A repeated key keeps its last value, as in the event reader.
             map.insert(key, v);
-            n += 1;
             let Some(next) = self.peek()? else { break };
             if next.indent() < col {
                 break;
@@ -314,7 +295,7 @@ impl<'a> Reader<'a> {
             self.take(next);
             (line, at) = (next, next.at);
         }
-        if !int_keys.is_empty() && map.len() != n {
+        if !keys.settled(map.len()) {
             return None;
         }
         Some(Value::Map(Arc::new(map)))
@@ -628,14 +609,7 @@ impl<'a> Reader<'a> {
                     from = q + 2;
                     continue;
                 }
-                let s = match out {
-                    Some(mut s) => {
-                        s.push_str(&self.text[from..q]);
-                        Cow::Owned(s)
-                    }
-                    None => Cow::Borrowed(&self.text[at + 1..q]),
-                };
-                return Some((s, q + 1));
+                return Some((self.closed(out, at, from, q), q + 1));
             }
         }
         let mut out: Option<String> = None;
@@ -643,18 +617,23 @@ impl<'a> Reader<'a> {
         loop {
             let q = from + memchr::memchr2(b'"', b'\\', &b[from..end])?;
             if b[q] == b'"' {
-                let s = match out {
-                    Some(mut s) => {
-                        s.push_str(&self.text[from..q]);
-                        Cow::Owned(s)
-                    }
-                    None => Cow::Borrowed(&self.text[at + 1..q]),
-                };
-                return Some((s, q + 1));
+                return Some((self.closed(out, at, from, q), q + 1));
             }
             let s = out.get_or_insert_with(String::new);
             s.push_str(&self.text[from..q]);
             from = escape(&self.text[q + 1..end], s)? + q + 1;
+        }
+    }
+
+    /// The text of a quoted scalar opened at `at` and closed at `q`: borrowed
+    /// unless escapes made `out`, which then takes the rest from `from`.
+    fn closed(&self, out: Option<String>, at: usize, from: usize, q: usize) -> Cow<'a, str> {
+        match out {
+            Some(mut s) => {
+                s.push_str(&self.text[from..q]);
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(&self.text[at + 1..q]),
         }
     }
 

@@ -9,7 +9,7 @@ use gotmpl::Value;
 
 use super::read;
 use crate::yaml::{from_json, parse_json_reference};
-use crate::yaml_read::tests::same;
+use crate::yaml_read::tests::{damage, same};
 use crate::yaml_read::{Numbers, events};
 
 /// Checks one document; true when the line reader answered it.
@@ -398,16 +398,7 @@ fn mutated_documents_read_by_lines_read_as_the_reference_reads_them() {
     for round in 0..4000 {
         let mut text = seeds[round % seeds.len()].clone();
         for _ in 0..1 + rng.below(2) {
-            let mut at = rng.below(text.len() + 1);
-            while !text.is_char_boundary(at) {
-                at -= 1;
-            }
-            if rng.below(3) == 0 && at < text.len() {
-                let c = text[at..].chars().next().map_or(1, char::len_utf8);
-                text.replace_range(at..at + c, "");
-            } else {
-                text.insert_str(at, NOISE[rng.below(NOISE.len())]);
-            }
+            damage(&mut rng, &mut text, NOISE);
         }
         answered += usize::from(check(&format!("round {round} {text:?}"), &text));
     }

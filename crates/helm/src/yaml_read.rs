@@ -284,7 +284,7 @@ impl<'a> Reader<'a> {
                 self.collection_start(anchor, depth)?;
                 let mut cost = Cost::COLLECTION;
                 let mut entries: Vec<(Arc<str>, Value)> = Vec::new();
-                let mut int_keys: Vec<(bool, u128)> = Vec::new();
+                let mut keys = MapKeys::default();
                 loop {
                     let key = match self.next()? {
                         Event::MappingEnd => break,
@@ -292,23 +292,8 @@ impl<'a> Reader<'a> {
                             let c = Cost::scalar(&text);
                             self.charge(c, depth + 1)?;
                             cost.add(c);
-                            // Merge keys (any spelling) and null keys are the reference's.
-                            if &*text == "<<" {
+                            if !keys.admit(&text, style == ScalarStyle::Plain) {
                                 return None;
-                            }
-                            if style == ScalarStyle::Plain {
-                                if is_null(&text) {
-                                    return None;
-                                }
-                                // YAML compares integer keys by value (`0x1F`
-                                // and `31` are the same key); a repeat by value
-                                // is the reference's to resolve.
-                                if let Some(id) = int_identity(&text) {
-                                    if int_keys.contains(&id) {
-                                        return None;
-                                    }
-                                    int_keys.push(id);
-                                }
                             }
                             if key_anchor != 0 {
                                 let v = scalar(text.clone(), style, self.numbers)?;
@@ -326,11 +311,8 @@ impl<'a> Reader<'a> {
                 }
                 // Sorting is stable and the bulk build keeps the last of equal
                 // keys: a repeated key keeps its last value, as go-yaml v2 does.
-                let n = entries.len();
                 let map: BTreeMap<Arc<str>, Value> = entries.into_iter().collect();
-                // With integer keys the reference may reorder entries before a
-                // repeated spelling meets its first one: its call.
-                if !int_keys.is_empty() && map.len() != n {
+                if !keys.settled(map.len()) {
                     return None;
                 }
                 let v = Value::Map(Arc::new(map));
@@ -356,6 +338,52 @@ impl<'a> Reader<'a> {
             self.remember(anchor, v, cost)?;
         }
         Some(())
+    }
+}
+
+/// The keys of one mapping as the readers admit them: merge keys (any
+/// spelling), null keys and a second spelling of an integer key (YAML
+/// compares integer keys by value: `0x1F` and `31` are the same key) are the
+/// reference's to resolve.
+#[derive(Default)]
+pub(crate) struct MapKeys {
+    ints: Vec<(bool, u128)>,
+    count: usize,
+}
+
+impl MapKeys {
+    /// Whether a reader may take `key` (`plain`: unquoted); counts it.
+    pub(crate) fn admit(&mut self, key: &str, plain: bool) -> bool {
+        self.count += 1;
+        if key == "<<" {
+            return false;
+        }
+        // Only keys starting so can be null or an integer.
+        let maybe_special = matches!(
+            key.as_bytes().first(),
+            None | Some(b'~' | b'n' | b'N' | b'0'..=b'9' | b'+' | b'-')
+        );
+        if !plain || !maybe_special {
+            return true;
+        }
+        if is_null(key) {
+            return false;
+        }
+        if let Some(id) = int_identity(key) {
+            if self.ints.contains(&id) {
+                return false;
+            }
+            self.ints.push(id);
+        }
+        true
+    }
+
+    /// Whether the map of the admitted keys, `len` entries once a repeated
+    /// key kept its last value, is the reference's: with integer keys the
+    /// reference may reorder entries before a repeated spelling meets its
+    /// first one, and that is its call.
+    pub(crate) fn settled(&self, len: usize) -> bool {
+        self.ints.is_empty() || len == self.count
     }
 }
 

@@ -11,6 +11,21 @@ use super::{json, values};
 use crate::yaml::{parse_values, parse_values_reference};
 
 /// Equal trees, floats compared by their bits (`-0.0` is not `0.0` here).
+/// Inserts one of `noise` at a random character boundary of `text`, or one
+/// time in three deletes the character there.
+pub(crate) fn damage(rng: &mut skiff_testbed::Rng, text: &mut String, noise: &[&str]) {
+    let mut at = rng.below(text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    if rng.below(3) == 0 && at < text.len() {
+        let c = text[at..].chars().next().map_or(1, char::len_utf8);
+        text.replace_range(at..at + c, "");
+    } else {
+        text.insert_str(at, noise[rng.below(noise.len())]);
+    }
+}
+
 pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
@@ -337,18 +352,7 @@ fn mutated_documents_read_as_the_reference_reads_them() {
     for round in 0..3000 {
         let mut text = seeds[round % seeds.len()].clone();
         for _ in 0..1 + rng.below(3) {
-            let mut at = rng.below(text.len() + 1);
-            while !text.is_char_boundary(at) {
-                at -= 1;
-            }
-            match rng.below(3) {
-                0 => text.insert_str(at, NOISE[rng.below(NOISE.len())]),
-                1 if at < text.len() => {
-                    let c = text[at..].chars().next().map_or(1, char::len_utf8);
-                    text.replace_range(at..at + c, "");
-                }
-                _ => text.replace_range(at..at, NOISE[rng.below(NOISE.len())]),
-            }
+            damage(&mut rng, &mut text, NOISE);
         }
         fast += usize::from(check(&format!("round {round} {text:?}"), &text));
     }

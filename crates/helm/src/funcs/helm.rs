@@ -61,7 +61,12 @@ impl Drop for DepthGuard {
     }
 }
 
+/// Enters an `include` or `tpl`: the nesting limit, and the early stop of
+/// a template whose result is dropped ([`engine::superseded`]).
 fn enter(pos: &str, name: &str) -> Result<DepthGuard, TemplateError> {
+    if engine::superseded() {
+        return Err(err("superseded: the result is dropped"));
+    }
     if DEPTH.with(|d| d.get()) >= MAX_INCLUDE_DEPTH {
         return Err(generic_error(
             pos,
@@ -77,9 +82,6 @@ fn enter(pos: &str, name: &str) -> Result<DepthGuard, TemplateError> {
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     let sh = Arc::downgrade(shared);
     r.f("include", move |args| {
-        if engine::superseded() {
-            return Err(err("superseded: the result is dropped"));
-        }
         let (pos, a) = take_pos(args);
         let name = sarg_ref(a, 0);
         let shared = super::up(&sh)?;
@@ -106,9 +108,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
     // stack 13% of its template execution.
     let bare: Arc<OnceLock<Template>> = Arc::default();
     r.f("tpl", move |args| {
-        if engine::superseded() {
-            return Err(err("superseded: the result is dropped"));
-        }
         let (pos, a) = take_pos(args);
         let text = sarg(a, 0);
         let data = arg(a, 1);

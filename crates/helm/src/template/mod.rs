@@ -9,7 +9,8 @@
 //!
 //! Errors are not ours to word: when this parser rejects a template, gotmpl
 //! parses it again, so the error (or, should gotmpl accept it after all, the
-//! tree) is gotmpl's. `tests/template_parser.rs` checks both parsers agree on
+//! tree) is gotmpl's. The exception is what Go refuses and gotmpl accepts
+//! (a stray `{{end}}`, an unclosed `{{if}}`, ...): that error is Go's. `tests/template_parser.rs` checks both parsers agree on
 //! every chart template of the corpus, on hand-written cases and on random
 //! mutations.
 
