@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use gotmpl::parse::ListNode;
@@ -433,6 +433,7 @@ pub fn render(
         return Err(first_parse_error(&names, parsed));
     }
     let parsed: Vec<Parsed> = parsed.into_iter().flatten().collect();
+    let weights: Vec<Weight> = parsed.iter().map(Parsed::weight).collect();
     let later: std::collections::HashMap<String, FileData> = names
         .iter()
         .zip(&parsed)
@@ -455,11 +456,12 @@ pub fn render(
         .ok_or_else(|| Error::Exec("template set missing".into()))?;
     // Helm runs templates in its parse order; it matters when templates
     // mutate shared values (`set .Values ...`).
-    let jobs: Vec<&String> = names
+    let (jobs, weights): (Vec<&String>, Vec<Weight>) = names
         .iter()
         .copied()
-        .filter(|name| !name.rsplit('/').next().unwrap_or(name).starts_with('_'))
-        .collect();
+        .zip(weights)
+        .filter(|(name, _)| !name.rsplit('/').next().unwrap_or(name).starts_with('_'))
+        .unzip();
     let run = |name: &String| -> Result<Done, Error> {
         let r = &tpls[name];
         let mut vals = objects
@@ -501,7 +503,7 @@ pub fn render(
         Ok((out, scanned))
     };
     let bytes = jobs.iter().map(|n| tpls[*n].data.size()).sum();
-    let outputs = match run_all(&jobs, bytes, &objects, &run) {
+    let outputs = match run_all(&jobs, &weights, bytes, &objects, &run) {
         Ok(outputs) => outputs,
         // Helm parses every template before it runs one: a parse error in
         // any template parsed only when it runs comes first.
@@ -535,7 +537,7 @@ fn build_set<'c, 'n>(
     let mut later = BTreeMap::new();
     for (name, parsed) in names.iter().zip(parsed) {
         let (tree, defines) = match parsed {
-            Parsed::Now(tree, _) => tree,
+            Parsed::Now(tree, ..) => tree,
             Parsed::Later {
                 text, calls, early, ..
             } => {
@@ -556,15 +558,25 @@ fn build_set<'c, 'n>(
     (t, later)
 }
 
-/// Runs the templates `jobs` (of `bytes` of source) and returns their
-/// outputs in order, or the first error in that order. With two cores and
-/// enough templates to gain, two threads take them in order, each from the
-/// state that Helm's one-after-the-other run would give it (see
-/// [`crate::mutation::State`]): a template that mutated a map the others
-/// can reach ends a round, whose later results are dropped, and the next
-/// round starts after it with its mutations.
+/// A guess at what running a template costs, to start the costly ones
+/// first: its actions, and more for each `include` or `tpl`, which run
+/// other templates. Size alone misleads: a large template wrapped in a
+/// disabled `if` costs little.
+fn weight(text: &str) -> Weight {
+    let count = |word: &str| memchr::memmem::find_iter(text.as_bytes(), word).count();
+    count("{{") + 4 * (count("include") + count("tpl"))
+}
+
+/// Runs the templates `jobs` (of `bytes` of source; `weights` guess what
+/// each costs) and returns their outputs in order, or the first error in
+/// that order. With two cores and enough templates to gain, two threads run
+/// them, each template from the state that Helm's one-after-the-other run
+/// would give it (see [`crate::mutation::State`]): a template that mutated
+/// a map the others can reach ends a round, whose later results are
+/// dropped, and the next round starts after it with its mutations.
 fn run_all(
     jobs: &[&String],
+    weights: &[usize],
     bytes: usize,
     objects: &[Arc<Table>],
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
@@ -579,7 +591,7 @@ fn run_all(
     let roots: Vec<Value> = objects.iter().map(|o| Value::Map(o.clone())).collect();
     let mut state = Arc::new(crate::mutation::State::new(&roots));
     while out.texts.len() < jobs.len() {
-        let (results, mutations) = round(jobs, out.texts.len(), out.bytes, &state, run);
+        let (results, mutations) = round(jobs, weights, out.texts.len(), out.bytes, &state, run);
         for r in results {
             out.push(r)?;
         }
@@ -615,8 +627,14 @@ impl Output {
 /// from `start` up to the first template that mutated shared maps, failed,
 /// or passed the output limit (then the results up to it are checked in
 /// order), and its mutations.
+///
+/// One thread takes the templates in order, the other the costliest first
+/// (by `weights`), so that a long template is not left to the end of a
+/// round (bitnami-redis: the replica set template, which stores the
+/// generated password, is the eleventh of forty and the longest).
 fn round(
     jobs: &[&String],
+    weights: &[usize],
     start: usize,
     kept_bytes: usize,
     state: &Arc<crate::mutation::State>,
@@ -624,19 +642,35 @@ fn round(
 ) -> (Vec<Result<Done, Error>>, Option<crate::mutation::Mutations>) {
     type Outcome = (Result<Done, Error>, Option<crate::mutation::Mutations>);
     type Finished = Vec<(usize, Outcome)>;
-    let next = AtomicUsize::new(start);
+    let taken: Vec<AtomicBool> = jobs.iter().map(|_| AtomicBool::new(false)).collect();
+    let mut heavy_first: Vec<usize> = (start..jobs.len()).collect();
+    heavy_first.sort_by_key(|&k| std::cmp::Reverse(weights[k]));
+    let in_order = AtomicUsize::new(start);
+    let by_weight = AtomicUsize::new(0);
     // The first template (in order) after which results are not needed.
     let cut = Arc::new(AtomicUsize::new(jobs.len() - 1));
     let bytes = AtomicUsize::new(kept_bytes);
-    let work = || -> Finished {
-        let mut done = Vec::new();
+    // The next template for this thread. Every template up to the cut is
+    // taken by one of them: the in-order thread only stops past the cut,
+    // and the cut only moves down.
+    let next = |heavy: bool| -> Option<usize> {
         loop {
-            // Templates are taken in order, so every one before the cut has
-            // been taken when the cut is set, and finishes.
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            if k >= jobs.len() || k > cut.load(Ordering::Relaxed) {
-                return done;
+            let k = if heavy {
+                *heavy_first.get(by_weight.fetch_add(1, Ordering::Relaxed))?
+            } else {
+                in_order.fetch_add(1, Ordering::Relaxed)
+            };
+            if k >= jobs.len() || (!heavy && k > cut.load(Ordering::Relaxed)) {
+                return None;
             }
+            if k <= cut.load(Ordering::Relaxed) && !taken[k].swap(true, Ordering::Relaxed) {
+                return Some(k);
+            }
+        }
+    };
+    let work = |heavy: bool| -> Finished {
+        let mut done = Vec::new();
+        while let Some(k) = next(heavy) {
             let (r, mutations) = {
                 let _running = Running::set(&cut, k);
                 crate::mutation::speculate(state, || run(jobs[k]))
@@ -648,13 +682,14 @@ fn round(
             }
             done.push((k, (r, mutations)));
         }
+        done
     };
     let (mine, theirs) = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("skiff-helm-exec".into())
             .stack_size(crate::RENDER_STACK_BYTES)
-            .spawn_scoped(scope, work);
-        let mine = work();
+            .spawn_scoped(scope, || work(true));
+        let mine = work(false);
         let theirs = match helper {
             Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             Err(_) => Vec::new(),
@@ -768,7 +803,7 @@ fn parse_all<'c, T>(
             done.push((i, read_and_parse(name, data, &strings)));
         }
     };
-    let checked = std::sync::atomic::AtomicBool::new(false);
+    let checked = AtomicBool::new(false);
     // While this thread is still checking values, the helper also parses
     // the templates that could wait until they run.
     let helper_work = || {
@@ -829,7 +864,7 @@ fn parse_all<'c, T>(
 enum Parsed<'c> {
     /// Partials, and templates that may define: every template may call
     /// their definitions, so they are parsed before any runs.
-    Now(Tree, Named),
+    Now(Tree, Named, Weight),
     /// A template without `define` or `block`: only it runs its tree, so it
     /// is parsed when it runs and its tree dropped after, and the trees of
     /// a chart's templates (most of a render's memory) are never all held
@@ -840,8 +875,20 @@ enum Parsed<'c> {
         named: Named,
         /// Its tree, when a thread was idle while the values were checked.
         early: Option<ListNode>,
+        weight: Weight,
     },
 }
+
+impl Parsed<'_> {
+    fn weight(&self) -> Weight {
+        match self {
+            Parsed::Now(.., w) | Parsed::Later { weight: w, .. } => *w,
+        }
+    }
+}
+
+/// A guess at what running a template costs (see [`weight`]).
+type Weight = usize;
 
 /// A template parsed when it runs: its text, whether it calls definitions,
 /// and its tree if it was parsed early (taken by its first run).
@@ -863,10 +910,12 @@ fn read_and_parse<'c>(
     let named = template_literals(&text);
     let partial = name.rsplit('/').next().unwrap_or(name).starts_with('_');
     if partial || has("define") || has("block") {
+        let weight = if partial { 0 } else { weight(&text) };
         let tree = parse_with(name, &text, false, strings)?;
-        return Ok(Parsed::Now(tree, named));
+        return Ok(Parsed::Now(tree, named, weight));
     }
     Ok(Parsed::Later {
+        weight: weight(&text),
         text,
         calls: !named.is_empty(),
         named,
@@ -896,7 +945,7 @@ fn parse_named_later(names: &[&String], parsed: &mut [Result<Parsed, Error>]) {
     let mut wanted: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for p in parsed.iter() {
         match p {
-            Ok(Parsed::Now((_, defines), named)) => {
+            Ok(Parsed::Now((_, defines), named, _)) => {
                 wanted.extend(defines.iter().map(|d| d.name.as_str()));
                 wanted.extend(named.iter().map(String::as_str));
             }
@@ -913,9 +962,10 @@ fn parse_named_later(names: &[&String], parsed: &mut [Result<Parsed, Error>]) {
         .map(|(i, _)| i)
         .collect();
     for i in wanted {
-        if let Ok(Parsed::Later { text, .. }) = &parsed[i] {
+        if let Ok(Parsed::Later { text, weight, .. }) = &parsed[i] {
+            let weight = *weight;
             parsed[i] = parse_with(names[i], text, false, &Strings::default())
-                .map(|tree| Parsed::Now(tree, Vec::new()));
+                .map(|tree| Parsed::Now(tree, Vec::new(), weight));
         }
     }
 }
