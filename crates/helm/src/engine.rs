@@ -572,8 +572,9 @@ fn weight(text: &str) -> Weight {
 /// that order. With two cores and enough templates to gain, two threads run
 /// them, each template from the state that Helm's one-after-the-other run
 /// would give it (see [`crate::mutation::State`]): a template that mutated
-/// a map the others can reach ends a round, whose later results are
-/// dropped, and the next round starts after it with its mutations.
+/// a map the others can reach ends a round. The results of later templates
+/// that read none of what it changed are kept; the others run again in the
+/// next round, which starts after it with its mutations.
 fn run_all(
     jobs: &[&String],
     weights: &[usize],
@@ -590,17 +591,39 @@ fn run_all(
     }
     let roots: Vec<Value> = objects.iter().map(|o| Value::Map(o.clone())).collect();
     let mut state = Arc::new(crate::mutation::State::new(&roots));
+    let mut slots: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
     while out.texts.len() < jobs.len() {
-        let (results, mutations) = round(jobs, weights, out.texts.len(), out.bytes, &state, run);
-        for r in results {
-            out.push(r)?;
+        let start = out.texts.len();
+        if slots[start..].iter().any(Option::is_none) {
+            round(jobs, weights, start, out.bytes, &state, run, &mut slots);
         }
-        if let Some(m) = mutations {
-            state = Arc::new(state.commit(m));
+        // The results in order up to one not run yet or one that mutated.
+        for slot in &mut slots[start..] {
+            let Some((r, mutations, _)) = slot.take() else {
+                break;
+            };
+            out.push(r)?;
+            if let Some(m) = mutations {
+                let after = out.texts.len();
+                for later in &mut slots[after..] {
+                    if later.as_ref().is_some_and(|(.., reads)| reads.see(&m)) {
+                        *later = None;
+                    }
+                }
+                state = Arc::new(state.commit(m));
+                break;
+            }
         }
     }
     Ok(out.texts)
 }
+
+/// A template's result, its mutations of shared maps and what it read.
+type Outcome = (
+    Result<Done, Error>,
+    Option<crate::mutation::Mutations>,
+    crate::mutation::Reads,
+);
 
 /// The outputs kept so far, in order, and their size.
 #[derive(Default)]
@@ -623,10 +646,11 @@ impl Output {
     }
 }
 
-/// One round of [`run_all`] from `jobs[start]` on two threads: the results
-/// from `start` up to the first template that mutated shared maps, failed,
-/// or passed the output limit (then the results up to it are checked in
-/// order), and its mutations.
+/// One round of [`run_all`] from `jobs[start]` on two threads, from
+/// `state`: it fills `slots` (the results known so far, by job) up to the
+/// first template (in order) that mutated shared maps, failed, or passed the
+/// output limit, and keeps the results of the later templates that
+/// finished without error.
 ///
 /// One thread takes the templates in order, the other the costliest first
 /// (by `weights`), so that a long template is not left to the end of a
@@ -639,16 +663,19 @@ fn round(
     kept_bytes: usize,
     state: &Arc<crate::mutation::State>,
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
-) -> (Vec<Result<Done, Error>>, Option<crate::mutation::Mutations>) {
-    type Outcome = (Result<Done, Error>, Option<crate::mutation::Mutations>);
-    type Finished = Vec<(usize, Outcome)>;
-    let taken: Vec<AtomicBool> = jobs.iter().map(|_| AtomicBool::new(false)).collect();
+    slots: &mut [Option<Outcome>],
+) {
+    // Templates already run (and still valid) are not run again; one of
+    // them that mutated ends this round.
+    let taken: Vec<AtomicBool> = slots.iter().map(|s| AtomicBool::new(s.is_some())).collect();
+    let first_mutation =
+        (start..jobs.len()).find(|&k| slots[k].as_ref().is_some_and(|(_, m, _)| m.is_some()));
     let mut heavy_first: Vec<usize> = (start..jobs.len()).collect();
     heavy_first.sort_by_key(|&k| std::cmp::Reverse(weights[k]));
     let in_order = AtomicUsize::new(start);
     let by_weight = AtomicUsize::new(0);
     // The first template (in order) after which results are not needed.
-    let cut = Arc::new(AtomicUsize::new(jobs.len() - 1));
+    let cut = Arc::new(AtomicUsize::new(first_mutation.unwrap_or(jobs.len() - 1)));
     let bytes = AtomicUsize::new(kept_bytes);
     // The next template for this thread. Every template up to the cut is
     // taken by one of them: the in-order thread only stops past the cut,
@@ -668,10 +695,10 @@ fn round(
             }
         }
     };
-    let work = |heavy: bool| -> Finished {
+    let work = |heavy: bool| -> Vec<(usize, Outcome)> {
         let mut done = Vec::new();
         while let Some(k) = next(heavy) {
-            let (r, mutations) = {
+            let (r, mutations, reads) = {
                 let _running = Running::set(&cut, k);
                 crate::mutation::speculate(state, || run(jobs[k]))
             };
@@ -680,7 +707,7 @@ fn round(
             if mutations.is_some() || r.is_err() || over {
                 cut.fetch_min(k, Ordering::Relaxed);
             }
-            done.push((k, (r, mutations)));
+            done.push((k, (r, mutations, reads)));
         }
         done
     };
@@ -697,26 +724,21 @@ fn round(
         (mine, theirs)
     });
     let cut = cut.load(Ordering::Relaxed);
-    let mut slots: Vec<Option<Outcome>> = (start..=cut).map(|_| None).collect();
     for (k, outcome) in mine.into_iter().chain(theirs) {
-        if k <= cut {
-            slots[k - start] = Some(outcome);
+        // Past the cut, a failure may be the early stop of a template whose
+        // result was going to be dropped: it runs again.
+        if k <= cut || outcome.0.is_ok() {
+            slots[k] = Some(outcome);
         }
     }
-    let mut results = Vec::with_capacity(slots.len());
-    for (i, slot) in slots.into_iter().enumerate() {
-        // Every template up to the cut has run (one thread alone runs them
-        // all when the other could not start); should one be missing all
-        // the same, it runs here.
-        let (r, m) =
-            slot.unwrap_or_else(|| crate::mutation::speculate(state, || run(jobs[start + i])));
-        results.push(r);
-        // Only the last template kept can have mutated shared maps.
-        if m.is_some() {
-            return (results, m);
+    // Every template up to the cut has run (one thread alone runs them all
+    // when the other could not start); should one be missing all the same,
+    // it runs here.
+    for k in start..=cut {
+        if slots[k].is_none() {
+            slots[k] = Some(crate::mutation::speculate(state, || run(jobs[k])));
         }
     }
-    (results, None)
 }
 
 thread_local! {

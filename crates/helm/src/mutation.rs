@@ -35,9 +35,19 @@ impl Overlay {
     /// The current version of `v` (itself unless it was mutated).
     pub fn resolve(&self, v: Value) -> Value {
         if !self.used.load(Ordering::Relaxed) {
+            note_read(&v, false);
             return v;
         }
-        let v = match SPECULATION.with(|s| s.borrow().as_ref().map(|s| s.chase(&v))) {
+        let resolved = SPECULATION.with(|s| {
+            s.borrow_mut().as_mut().map(|s| {
+                let r = s.chase(&v);
+                if let Some(a) = addr(r.as_ref().unwrap_or(&v)) {
+                    s.reads.maps.push(a);
+                }
+                r
+            })
+        });
+        let v = match resolved {
             Some(resolved) => return resolved.unwrap_or(v),
             None => v,
         };
@@ -48,6 +58,7 @@ impl Overlay {
     /// Resolves `v` and every map inside it, for functions that read whole trees.
     pub fn resolve_deep(&self, v: Value) -> Value {
         if !self.used.load(Ordering::Relaxed) {
+            note_read(&v, true);
             return v;
         }
         match self.resolve(v) {
@@ -192,10 +203,69 @@ impl State {
 /// What one template mutated.
 pub struct Mutations(Records);
 
+/// The maps a template read, to tell whether its result still holds once
+/// an earlier template's mutations are committed: the maps its reads ended
+/// at, and the trees it read whole (`toYaml .Values`) before anything was
+/// mutated.
+#[derive(Default)]
+pub struct Reads {
+    maps: Vec<usize>,
+    trees: Vec<Value>,
+    /// Nothing was recorded: assume it read everything.
+    unknown: bool,
+}
+
+impl Reads {
+    /// Whether a template that read these could read differently after
+    /// `m`: what a read returns changes only when it ends at a map that
+    /// `m` replaced.
+    pub fn see(&self, m: &Mutations) -> bool {
+        if self.unknown || self.maps.iter().any(|a| m.0.contains_key(a)) {
+            return true;
+        }
+        let mut seen = HashSet::new();
+        let mut stack: Vec<&Value> = self.trees.iter().collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Map(x) => {
+                    let a = Arc::as_ptr(x) as *const () as usize;
+                    if m.0.contains_key(&a) {
+                        return true;
+                    }
+                    if seen.insert(a) {
+                        stack.extend(x.values());
+                    }
+                }
+                Value::List(l) => stack.extend(l.iter()),
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+/// Notes, in a speculative run, that `v` was read (with everything inside
+/// it when `deep`).
+fn note_read(v: &Value, deep: bool) {
+    if !matches!(v, Value::Map(_) | Value::List(_)) {
+        return;
+    }
+    SPECULATION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            match (deep, addr(v)) {
+                (false, Some(a)) => s.reads.maps.push(a),
+                (false, None) => {}
+                (true, _) => s.reads.trees.push(v.clone()),
+            }
+        }
+    });
+}
+
 struct Speculation {
     state: Arc<State>,
     local: Records,
     conflict: bool,
+    reads: Reads,
 }
 
 impl Speculation {
@@ -210,8 +280,8 @@ thread_local! {
 
 /// Runs `f` (one template) on this thread from the state `state`, its
 /// mutations kept apart; they are returned when it mutated a map of
-/// `state`, which later templates then have to see.
-pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mutations>) {
+/// `state`, which later templates then have to see; and what it read.
+pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mutations>, Reads) {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
@@ -223,12 +293,20 @@ pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mut
             state: state.clone(),
             local: Records::new(),
             conflict: false,
+            reads: Reads::default(),
         })
     });
     let reset = Reset;
     let r = f();
     let done = SPECULATION.with(|s| s.borrow_mut().take());
     drop(reset);
-    let mutations = done.and_then(|s| s.conflict.then_some(Mutations(s.local)));
-    (r, mutations)
+    let Some(done) = done else {
+        let unknown = Reads {
+            unknown: true,
+            ..Reads::default()
+        };
+        return (r, None, unknown);
+    };
+    let mutations = done.conflict.then_some(Mutations(done.local));
+    (r, mutations, done.reads)
 }
