@@ -30,7 +30,9 @@ pub struct ChartFile {
 /// an unreadable file is still refused there, naming it, and read when they
 /// are used: CRDs when they are printed or asked for ([`crate::Rendered::crds`]),
 /// other files when a template reads them. A chart refused before its render
-/// (missing dependencies, bad values) reads none of them.
+/// (missing dependencies, bad values) reads none of them. Templates stay
+/// open from load until read (up to a limit, see [`Kept`]), so one removed
+/// in between still renders, as in helm.
 #[derive(Clone)]
 pub struct FileData(Arc<Content>);
 
@@ -38,15 +40,50 @@ struct Content {
     bytes: OnceLock<Vec<u8>>,
     /// Where to read `bytes` from when they were not read at load.
     deferred: Option<PathBuf>,
+    /// The file as opened at load, for the first read (see [`Kept`]).
+    opened: std::sync::Mutex<Option<Kept>>,
     /// The size of a deferred file at load.
     size: usize,
 }
 
+/// A template file opened at load and kept open until read: opening it
+/// again to read it (and closing it twice) were a third of the time it
+/// took to read a chart's templates (kube-prometheus-stack: 220 files). At
+/// most [`Kept::MAX`] are held at once in the process, so that charts with
+/// many templates, or many charts rendered at once, cannot exhaust the
+/// file descriptors; the others are opened again when read.
+struct Kept(std::fs::File);
+
+static KEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Kept {
+    const MAX: usize = 256;
+
+    fn new(file: std::fs::File) -> Option<Kept> {
+        use std::sync::atomic::Ordering;
+        if KEPT.fetch_add(1, Ordering::Relaxed) < Self::MAX {
+            Some(Kept(file))
+        } else {
+            KEPT.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        KEPT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl FileData {
-    pub(crate) fn deferred(path: PathBuf, size: usize) -> Self {
+    /// A file read when first used; `opened`, the file as opened at load,
+    /// is kept for that read when it is a template.
+    pub(crate) fn deferred(path: PathBuf, size: usize, opened: Option<std::fs::File>) -> Self {
         FileData(Arc::new(Content {
             bytes: OnceLock::new(),
             deferred: Some(path),
+            opened: std::sync::Mutex::new(opened.and_then(Kept::new)),
             size,
         }))
     }
@@ -80,8 +117,17 @@ impl FileData {
         let Some(path) = &self.0.deferred else {
             return Ok(Vec::new());
         };
-        std::fs::read(path)
-            .map_err(|e| Error::Chart(format!("unable to read {}: {e}", path.display())))
+        let unreadable =
+            |e: std::io::Error| Error::Chart(format!("unable to read {}: {e}", path.display()));
+        let opened = self.0.opened.lock().ok().and_then(|mut k| k.take());
+        match opened {
+            Some(mut kept) => {
+                let mut bytes = Vec::with_capacity(self.0.size.saturating_add(1));
+                kept.0.read_to_end(&mut bytes).map_err(unreadable)?;
+                Ok(bytes)
+            }
+            None => std::fs::read(path).map_err(unreadable),
+        }
     }
 }
 
@@ -90,6 +136,7 @@ impl From<Vec<u8>> for FileData {
         FileData(Arc::new(Content {
             bytes: OnceLock::from(v),
             deferred: None,
+            opened: std::sync::Mutex::new(None),
             size: 0,
         }))
     }
@@ -463,6 +510,28 @@ mod tests {
     const CHART: &[u8] = b"apiVersion: v2\nname: c\nversion: 0.1.0\n";
 
     #[test]
+    fn templates_past_the_open_file_cap_read_all_the_same() {
+        let dir = std::env::temp_dir().join(format!("skiff-chart-kept-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("templates")).expect("mkdir");
+        std::fs::write(dir.join("Chart.yaml"), CHART).expect("write");
+        let count = Kept::MAX + 20;
+        for i in 0..count {
+            let text = format!("n: {i}\n");
+            std::fs::write(dir.join(format!("templates/t{i:04}.yaml")), text).expect("write");
+        }
+        let c = load(&dir).expect("load");
+        // Other tests may hold some too; never more than the cap.
+        assert!(KEPT.load(std::sync::atomic::Ordering::Relaxed) <= Kept::MAX);
+        for t in &c.templates {
+            let i: usize = t.name["templates/t".len()..][..4].parse().expect("index");
+            assert_eq!(t.data.read().expect("read"), format!("n: {i}\n").as_bytes());
+        }
+        assert_eq!(c.templates.len(), count);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn archives_load_below_their_top_folder() {
         let a = archive(&[
             ("c/Chart.yaml", tar::EntryType::Regular, CHART),
@@ -503,10 +572,21 @@ mod tests {
         )
     }
 
-    /// Loads the chart in `dir`, removes `gone` (paths in it), and returns
-    /// the chart and the render's error.
+    /// Runs `f` as if the process held as many opened templates as it may,
+    /// so that a load keeps none open (other tests then read theirs again
+    /// by path, which changes nothing for them).
+    fn without_kept_files<R>(f: impl FnOnce() -> R) -> R {
+        use std::sync::atomic::Ordering;
+        KEPT.fetch_add(Kept::MAX, Ordering::Relaxed);
+        let r = f();
+        KEPT.fetch_sub(Kept::MAX, Ordering::Relaxed);
+        r
+    }
+
+    /// Loads the chart in `dir` (keeping no template open), removes `gone`
+    /// (paths in it), and returns the chart and the render's error.
     fn error_once_removed(dir: &Path, gone: &[&str]) -> (Chart, String) {
-        let chart = load(dir).expect("load");
+        let chart = without_kept_files(|| load(dir)).expect("load");
         for path in gone {
             std::fs::remove_file(dir.join(path)).expect("rm");
         }
@@ -646,6 +726,20 @@ mod tests {
         std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("crds/z.yaml")).expect("link");
         let err = load(&dir).expect_err("dangling link").to_string();
         assert!(err.contains("crds/z.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_template_kept_open_since_load_renders_though_removed_since() {
+        // As in helm, which reads every file at load.
+        let dir = chart_dir("kept-open", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        let chart = load(&dir).expect("load");
+        std::fs::remove_file(dir.join("templates/cm.yaml")).expect("rm");
+        let out = render(&chart)
+            .expect("render")
+            .to_helm_output(&crate::PrintOptions::default())
+            .expect("output");
+        assert!(out.contains("kind: ConfigMap"), "{out}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -65,7 +65,13 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<ChartFile>) -> Res
             // Opened now, so that a file helm could not read is refused at load.
             let file = std::fs::File::open(&path).map_err(|err| unreadable(&path, err))?;
             let size = file.metadata().map_or(0, |m| m.len());
-            FileData::deferred(path, usize::try_from(size).unwrap_or(usize::MAX))
+            // Templates are read by every render; the other files by few.
+            let template = crate::chart::within_chart(&rel).starts_with("templates/");
+            FileData::deferred(
+                path,
+                usize::try_from(size).unwrap_or(usize::MAX),
+                template.then_some(file),
+            )
         } else {
             std::fs::read(&path)
                 .map_err(|err| unreadable(&path, err))?
