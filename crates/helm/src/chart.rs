@@ -240,6 +240,16 @@ impl Chart {
         }
         self.dependencies.iter().try_for_each(Chart::read_templates)
     }
+
+    /// The size of the templates of this chart and its subcharts.
+    pub(crate) fn template_bytes(&self) -> usize {
+        let own: usize = self.templates.iter().map(|t| t.data.size()).sum();
+        own + self
+            .dependencies
+            .iter()
+            .map(Chart::template_bytes)
+            .sum::<usize>()
+    }
 }
 
 /// Whether the loader may defer reading a file: any file but those it reads
@@ -572,11 +582,15 @@ mod tests {
         )
     }
 
+    /// Held by the tests that need templates kept open, or none kept.
+    static KEPT_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// Runs `f` as if the process held as many opened templates as it may,
     /// so that a load keeps none open (other tests then read theirs again
     /// by path, which changes nothing for them).
     fn without_kept_files<R>(f: impl FnOnce() -> R) -> R {
         use std::sync::atomic::Ordering;
+        let _only = KEPT_TESTS.lock().unwrap_or_else(|e| e.into_inner());
         KEPT.fetch_add(Kept::MAX, Ordering::Relaxed);
         let r = f();
         KEPT.fetch_sub(Kept::MAX, Ordering::Relaxed);
@@ -733,7 +747,10 @@ mod tests {
     fn a_template_kept_open_since_load_renders_though_removed_since() {
         // As in helm, which reads every file at load.
         let dir = chart_dir("kept-open", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
-        let chart = load(&dir).expect("load");
+        let chart = {
+            let _only = KEPT_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+            load(&dir).expect("load")
+        };
         std::fs::remove_file(dir.join("templates/cm.yaml")).expect("rm");
         let out = render(&chart)
             .expect("render")

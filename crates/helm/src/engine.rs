@@ -779,7 +779,7 @@ pub fn superseded() -> bool {
 /// Whether parsing or running `bytes` of templates gains from a second
 /// thread: two cores, and at least 64 KiB (below, the thread costs more than
 /// it saves).
-fn second_thread_pays(bytes: usize) -> bool {
+pub fn second_thread_pays(bytes: usize) -> bool {
     bytes >= 64 << 10 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 /// Stack of the second parsing thread: parsing and rewriting recurse once per

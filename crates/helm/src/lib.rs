@@ -84,14 +84,24 @@ pub fn render(
             .name("skiff-helm-render".into())
             .stack_size(RENDER_STACK_BYTES)
             .spawn_scoped(scope, || {
-                let resolved = values::resolve(chart, values)?;
                 // Templates were only opened at load: a chart refused for
-                // missing dependencies reads none. The values checks run
-                // while they are read and parsed.
-                let files = engine::render(chart, &resolved.chart, || {
-                    values::prepare(&resolved, release, caps)
-                })?;
-                output::sort(&resolved.chart, files)
+                // missing dependencies reads none.
+                values::check_dependencies(chart)?;
+                std::thread::scope(|inner| {
+                    // They are read while the dependencies are resolved (a
+                    // read error is the render's to report, in its order).
+                    if engine::second_thread_pays(chart.template_bytes()) {
+                        let _ = std::thread::Builder::new()
+                            .name("skiff-helm-read".into())
+                            .spawn_scoped(inner, || chart.read_templates());
+                    }
+                    let resolved = values::resolve(chart, values)?;
+                    // The values checks run while they are parsed.
+                    let files = engine::render(chart, &resolved.chart, || {
+                        values::prepare(&resolved, release, caps)
+                    })?;
+                    output::sort(&resolved.chart, files)
+                })
             })
             .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
             .join()

@@ -122,6 +122,16 @@ fn map(entries: Vec<(&str, Value)>) -> Value {
 /// templates depend on this; the values checks of [`prepare`] can run while
 /// they are parsed).
 pub fn resolve(chart: &Chart, user: &Value) -> Result<Resolved, Error> {
+    check_dependencies(chart)?;
+    let user = coalesce::to_table(user);
+    let mut chart = chart.clone();
+    process_dependencies(&mut chart, &user, "")?;
+    Ok(Resolved { chart, user })
+}
+
+/// Refuses a chart whose `Chart.yaml` names a dependency missing from
+/// `charts/`.
+pub fn check_dependencies(chart: &Chart) -> Result<(), Error> {
     let missing: Vec<&str> = chart
         .metadata
         .dependencies
@@ -135,10 +145,7 @@ pub fn resolve(chart: &Chart, user: &Value) -> Result<Resolved, Error> {
             missing.join(", ")
         )));
     }
-    let user = coalesce::to_table(user);
-    let mut chart = chart.clone();
-    process_dependencies(&mut chart, &user, "")?;
-    Ok(Resolved { chart, user })
+    Ok(())
 }
 
 /// Coalesces the values of a resolved chart, checks them against the
