@@ -81,7 +81,7 @@ impl Overlay {
         self.used.store(true, Ordering::Relaxed);
         let new = match SPECULATION.with(|s| match s.borrow_mut().as_mut() {
             Some(s) => {
-                s.conflict |= s.state.watched.contains(&a);
+                s.conflict |= s.state.watched().contains(&a);
                 s.local.insert(a, (old.clone(), new.clone()));
                 None
             }
@@ -155,48 +155,61 @@ fn chase(layers: &[&Records], v: &Value) -> Option<Value> {
 /// that did, makes that template's mutations part of the state, and runs
 /// the rest again from there.
 pub struct State {
-    watched: HashSet<usize>,
+    /// Where the maps to watch are reached from, until they are listed in
+    /// `watched` (on the first mutation: most charts make none).
+    roots: Vec<Value>,
+    watched: std::sync::OnceLock<HashSet<usize>>,
     committed: Records,
 }
 
 impl State {
     /// The state of a run that starts from `roots`, nothing mutated yet.
     pub fn new<'a>(roots: impl IntoIterator<Item = &'a Value>) -> Self {
-        let mut state = State {
-            watched: HashSet::new(),
+        State {
+            roots: roots.into_iter().cloned().collect(),
+            watched: std::sync::OnceLock::new(),
             committed: Records::new(),
-        };
-        state.watch(roots);
-        state
+        }
     }
 
-    /// Watches every map reachable from `roots`.
-    fn watch<'a>(&mut self, roots: impl IntoIterator<Item = &'a Value>) {
-        let mut lists = HashSet::new();
-        let mut stack: Vec<&Value> = roots.into_iter().collect();
-        while let Some(v) = stack.pop() {
-            match v {
-                Value::Map(m) if self.watched.insert(Arc::as_ptr(m) as *const () as usize) => {
-                    stack.extend(m.values());
-                }
-                Value::List(l) if lists.insert(Arc::as_ptr(l) as *const () as usize) => {
-                    stack.extend(l.iter());
-                }
-                _ => {}
-            }
-        }
+    /// The address of every map reachable from the roots.
+    fn watched(&self) -> &HashSet<usize> {
+        self.watched.get_or_init(|| {
+            let mut watched = HashSet::new();
+            watch(&mut watched, &self.roots);
+            watched
+        })
     }
 
     /// The state after a template's `mutations` (from [`speculate`]): what
     /// they made is reachable by every later template.
     pub fn commit(&self, mutations: Mutations) -> Self {
-        let mut next = State {
-            watched: self.watched.clone(),
-            committed: self.committed.clone(),
-        };
-        next.watch(mutations.0.values().map(|(_, new)| new));
-        next.committed.extend(mutations.0);
-        next
+        let mut watched = self.watched().clone();
+        watch(&mut watched, mutations.0.values().map(|(_, new)| new));
+        let mut committed = self.committed.clone();
+        committed.extend(mutations.0);
+        State {
+            roots: Vec::new(),
+            watched: std::sync::OnceLock::from(watched),
+            committed,
+        }
+    }
+}
+
+/// Adds to `watched` every map reachable from `roots`.
+fn watch<'a>(watched: &mut HashSet<usize>, roots: impl IntoIterator<Item = &'a Value>) {
+    let mut lists = HashSet::new();
+    let mut stack: Vec<&Value> = roots.into_iter().collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Map(m) if watched.insert(Arc::as_ptr(m) as *const () as usize) => {
+                stack.extend(m.values());
+            }
+            Value::List(l) if lists.insert(Arc::as_ptr(l) as *const () as usize) => {
+                stack.extend(l.iter());
+            }
+            _ => {}
+        }
     }
 }
 
