@@ -577,7 +577,7 @@ fn weight(text: &str) -> Weight {
 /// next round, which starts after it with its mutations.
 fn run_all(
     jobs: &[&String],
-    weights: &[usize],
+    weights: &[Weight],
     bytes: usize,
     objects: &[Arc<Table>],
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
@@ -658,7 +658,7 @@ impl Output {
 /// generated password, is the eleventh of forty and the longest).
 fn round(
     jobs: &[&String],
-    weights: &[usize],
+    weights: &[Weight],
     start: usize,
     kept_bytes: usize,
     state: &Arc<crate::mutation::State>,

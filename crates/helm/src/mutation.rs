@@ -198,12 +198,28 @@ impl State {
 
 /// Adds to `watched` every map reachable from `roots`.
 fn watch<'a>(watched: &mut HashSet<usize>, roots: impl IntoIterator<Item = &'a Value>) {
+    reaches(roots, watched, |_| false);
+}
+
+/// Whether a map reachable from `roots`, and not in `seen` (which gets
+/// every map visited), is one for which `wanted` holds.
+fn reaches<'a>(
+    roots: impl IntoIterator<Item = &'a Value>,
+    seen: &mut HashSet<usize>,
+    mut wanted: impl FnMut(usize) -> bool,
+) -> bool {
     let mut lists = HashSet::new();
     let mut stack: Vec<&Value> = roots.into_iter().collect();
     while let Some(v) = stack.pop() {
         match v {
-            Value::Map(m) if watched.insert(Arc::as_ptr(m) as *const () as usize) => {
-                stack.extend(m.values());
+            Value::Map(m) => {
+                let a = Arc::as_ptr(m) as *const () as usize;
+                if wanted(a) {
+                    return true;
+                }
+                if seen.insert(a) {
+                    stack.extend(m.values());
+                }
             }
             Value::List(l) if lists.insert(Arc::as_ptr(l) as *const () as usize) => {
                 stack.extend(l.iter());
@@ -211,6 +227,7 @@ fn watch<'a>(watched: &mut HashSet<usize>, roots: impl IntoIterator<Item = &'a V
             _ => {}
         }
     }
+    false
 }
 
 /// What one template mutated.
@@ -233,42 +250,25 @@ impl Reads {
     /// `m`: what a read returns changes only when it ends at a map that
     /// `m` replaced.
     pub fn see(&self, m: &Mutations) -> bool {
-        if self.unknown || self.maps.iter().any(|a| m.0.contains_key(a)) {
-            return true;
-        }
-        let mut seen = HashSet::new();
-        let mut stack: Vec<&Value> = self.trees.iter().collect();
-        while let Some(v) = stack.pop() {
-            match v {
-                Value::Map(x) => {
-                    let a = Arc::as_ptr(x) as *const () as usize;
-                    if m.0.contains_key(&a) {
-                        return true;
-                    }
-                    if seen.insert(a) {
-                        stack.extend(x.values());
-                    }
-                }
-                Value::List(l) => stack.extend(l.iter()),
-                _ => {}
-            }
-        }
-        false
+        self.unknown
+            || self.maps.iter().any(|a| m.0.contains_key(a))
+            || reaches(&self.trees, &mut HashSet::new(), |a| m.0.contains_key(&a))
     }
 }
 
 /// Notes, in a speculative run, that `v` was read (with everything inside
 /// it when `deep`).
 fn note_read(v: &Value, deep: bool) {
-    if !matches!(v, Value::Map(_) | Value::List(_)) {
+    let whole = deep && matches!(v, Value::Map(_) | Value::List(_));
+    let map = if deep { None } else { addr(v) };
+    if !whole && map.is_none() {
         return;
     }
     SPECULATION.with(|s| {
         if let Some(s) = s.borrow_mut().as_mut() {
-            match (deep, addr(v)) {
-                (false, Some(a)) => s.reads.maps.push(a),
-                (false, None) => {}
-                (true, _) => s.reads.trees.push(v.clone()),
+            match map {
+                Some(a) => s.reads.maps.push(a),
+                None => s.reads.trees.push(v.clone()),
             }
         }
     });

@@ -118,11 +118,10 @@ fn map(entries: Vec<(&str, Value)>) -> Value {
     ))
 }
 
-/// Refuses missing dependencies and resolves the others (the chart's
-/// templates depend on this; the values checks of [`prepare`] can run while
-/// they are parsed).
+/// Resolves the dependencies of a chart that passed [`check_dependencies`]
+/// (the chart's templates depend on this; the values checks of [`prepare`]
+/// can run while they are parsed).
 pub fn resolve(chart: &Chart, user: &Value) -> Result<Resolved, Error> {
-    check_dependencies(chart)?;
     let user = coalesce::to_table(user);
     let mut chart = chart.clone();
     process_dependencies(&mut chart, &user, "")?;
