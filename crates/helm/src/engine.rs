@@ -323,34 +323,98 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 /// The shared state behind `include` and `tpl`.
 pub struct Shared {
     pub template: OnceLock<Template>,
+    /// Every function and no definition: the set a template that calls no
+    /// definition (`template`) runs in.
+    pub bare: OnceLock<Template>,
     pub overlay: crate::mutation::Overlay,
     pub tpl_cache: TplCache,
     /// The templates parsed only when they run (see [`Parsed::Later`]), by
-    /// name, for an `include` of one by its path.
-    pub later: std::collections::HashMap<String, FileData>,
-    /// The chart's set with one of those added, by name, once included.
-    pub later_sets: std::sync::Mutex<std::collections::HashMap<String, Arc<Template>>>,
+    /// name: run by the render, and by `include` of their path.
+    pub later: std::collections::HashMap<String, LaterTemplate>,
+}
+
+/// A template parsed only when it runs or is included by its path.
+pub struct LaterTemplate {
+    data: FileData,
+    /// It may call a definition with `template`, so it runs in the chart's
+    /// set rather than the bare one.
+    calls: bool,
+    set: std::sync::Mutex<LaterSet>,
+    /// Another template included it by its path, and may again.
+    included: AtomicBool,
+}
+
+/// A [`LaterTemplate`]'s tree: not parsed yet (or parsed early, while the
+/// values were checked), or in the set it runs in.
+enum LaterSet {
+    Waiting(Option<ListNode>),
+    Ready(Arc<Template>),
 }
 
 impl Shared {
-    /// The set to run the template `name` in: the chart's set, or for a
-    /// template parsed only when it runs, the set with it added (parsed on
-    /// the first `include` of it). `None` when no template has that name.
+    /// The set to run the template `name` in, for an `include` of it by its
+    /// path: see [`Shared::later_set`]. `None` when no template parsed only
+    /// when it runs has that name.
     pub fn set_with(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
-        let data = self.later.get(name)?;
-        let mut sets = self.later_sets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = sets.get(name) {
-            return Some(Ok(t.clone()));
+        self.later
+            .get(name)?
+            .included
+            .store(true, Ordering::Relaxed);
+        self.later_set(name)
+    }
+
+    /// The set with the template `name` (one parsed only when it runs)
+    /// added: parsed on first use, then kept for the next (an `include` of
+    /// its path, another template including it, or its own run again after
+    /// a mutation) until [`Shared::ran`] lets it go.
+    fn later_set(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
+        let later = self.later.get(name)?;
+        // Held while parsing: a second thread wanting the same tree waits
+        // for it rather than parsing it too.
+        let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
+        let early = match &mut *set {
+            LaterSet::Ready(t) => return Some(Ok(t.clone())),
+            LaterSet::Waiting(early) => early.take(),
+        };
+        let tree = match early {
+            Some(tree) => tree,
+            None => match later.data.read().and_then(|bytes| {
+                parse_with(name, &chart_dir::text(bytes), false, &Strings::default())
+            }) {
+                Ok((tree, _)) => tree,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let base = if later.calls {
+            self.template.get()
+        } else {
+            self.bare.get()
+        }?;
+        let t = Arc::new(base.clone().add_parse_tree(name, tree));
+        *set = LaterSet::Ready(t.clone());
+        Some(Ok(t))
+    }
+
+    /// The template `name` has run: its tree is dropped unless it may be
+    /// wanted again, so the trees of a chart's templates (most of a
+    /// render's memory) are never all held at once. It is kept when another
+    /// template included it, or when its result will be dropped and it runs
+    /// again (see [`superseded`]).
+    fn ran(&self, name: &str) {
+        let Some(later) = self.later.get(name) else {
+            return;
+        };
+        if !later.included.load(Ordering::Relaxed) && !superseded() {
+            *later.set.lock().unwrap_or_else(|e| e.into_inner()) = LaterSet::Waiting(None);
         }
-        let set = self.template.get()?;
-        let parsed = data.read().and_then(|bytes| {
-            parse_with(name, &chart_dir::text(bytes), false, &Strings::default())
-        });
-        Some(parsed.map(|(tree, _)| {
-            let t = Arc::new(set.clone().add_parse_tree(name, tree));
-            sets.insert(name.to_string(), t.clone());
-            t
-        }))
+    }
+
+    /// The parse error of a template parsed only when it runs, if it has
+    /// one (its text was read when it was listed).
+    fn later_parse_error(&self, name: &str) -> Option<Error> {
+        let later = self.later.get(name)?;
+        let bytes = later.data.read().ok()?;
+        parse_with(name, &chart_dir::text(bytes), false, &Strings::default()).err()
     }
 }
 
@@ -434,22 +498,32 @@ pub fn render(
     }
     let parsed: Vec<Parsed> = parsed.into_iter().flatten().collect();
     let weights: Vec<Weight> = parsed.iter().map(Parsed::weight).collect();
-    let later: std::collections::HashMap<String, FileData> = names
-        .iter()
-        .zip(&parsed)
-        .filter(|(_, p)| matches!(p, Parsed::Later { .. }))
-        .map(|(n, _)| ((*n).clone(), tpls[*n].data.clone()))
-        .collect();
+    let mut later = std::collections::HashMap::new();
+    let mut now = Vec::new();
+    for (name, p) in names.iter().zip(parsed) {
+        match p {
+            Parsed::Now(tree, ..) => now.push((*name, tree)),
+            Parsed::Later { calls, early, .. } => {
+                let t = LaterTemplate {
+                    data: tpls[*name].data.clone(),
+                    calls,
+                    set: std::sync::Mutex::new(LaterSet::Waiting(early)),
+                    included: AtomicBool::new(false),
+                };
+                later.insert((*name).clone(), t);
+            }
+        }
+    }
     let shared = Arc::new(Shared {
         template: OnceLock::new(),
+        bare: OnceLock::new(),
         overlay: Default::default(),
         tpl_cache: Default::default(),
         later,
-        later_sets: Default::default(),
     });
     let bare = Template::new("gotpl").funcs(funcs::all(&shared));
-    let (t, later_texts) = build_set(&names, parsed, &bare);
-    let _ = shared.template.set(t);
+    let _ = shared.template.set(build_set(now, &bare));
+    let _ = shared.bare.set(bare);
     let t = shared
         .template
         .get()
@@ -476,20 +550,12 @@ pub fn render(
             ]))),
         );
         let vals = Value::Map(Arc::new(vals));
-        let out = match later_texts.get(name.as_str()) {
+        let out = match shared.later_set(name) {
             None => t.execute_template_to_string(name, &vals),
-            // Parsed here and dropped when done, so the trees of a chart's
-            // templates are never all in memory at once. A template that
-            // calls no other (`template`) runs without the chart's set.
-            Some((text, calls, early)) => {
-                let early = early.lock().unwrap_or_else(|e| e.into_inner()).take();
-                let tree = match early {
-                    Some(tree) => tree,
-                    None => parse_with(name, text, false, &Strings::default())?.0,
-                };
-                let set = if *calls { t.clone() } else { bare.clone() };
-                set.add_parse_tree(name, tree)
-                    .execute_template_to_string(name, &vals)
+            Some(set) => {
+                let out = set?.execute_template_to_string(name, &vals);
+                shared.ran(name);
+                out
             }
         }
         .map_err(|e| exec_error(name, &e))?;
@@ -508,10 +574,7 @@ pub fn render(
         // Helm parses every template before it runs one: a parse error in
         // any template parsed only when it runs comes first.
         Err(e) => {
-            let mut later = names.iter().filter_map(|n| {
-                let (text, ..) = later_texts.get(n.as_str())?;
-                parse_with(n, text, false, &Strings::default()).err()
-            });
+            let mut later = names.iter().filter_map(|n| shared.later_parse_error(n));
             return Err(later.next().unwrap_or(e));
         }
     };
@@ -525,26 +588,12 @@ pub fn render(
     Ok(rendered)
 }
 
-/// The chart's template set (`bare` with the trees parsed now and their
-/// definitions, in parse order: a later definition of a name replaces an
-/// earlier one unless it is empty), and the templates parsed when they run.
-fn build_set<'c, 'n>(
-    names: &[&'n String],
-    parsed: Vec<Parsed<'c>>,
-    bare: &Template,
-) -> (Template, BTreeMap<&'n str, Later<'c>>) {
+/// The chart's template set: `bare` with the trees parsed now (`now`, in
+/// parse order) and their definitions. A later definition of a name
+/// replaces an earlier one unless it is empty.
+fn build_set(now: Vec<(&String, Tree)>, bare: &Template) -> Template {
     let mut t = bare.clone();
-    let mut later = BTreeMap::new();
-    for (name, parsed) in names.iter().zip(parsed) {
-        let (tree, defines) = match parsed {
-            Parsed::Now(tree, ..) => tree,
-            Parsed::Later {
-                text, calls, early, ..
-            } => {
-                later.insert(name.as_str(), (text, calls, std::sync::Mutex::new(early)));
-                continue;
-            }
-        };
+    for (name, (tree, defines)) in now {
         if !tree.is_empty_tree() || t.lookup(name).is_none() {
             t = t.add_parse_tree(name, tree);
         }
@@ -555,7 +604,7 @@ fn build_set<'c, 'n>(
             t = t.add_parse_tree(&d.name, d.body);
         }
     }
-    (t, later)
+    t
 }
 
 /// A guess at what running a template costs, to start the costly ones
@@ -911,10 +960,6 @@ impl Parsed<'_> {
 
 /// A guess at what running a template costs (see [`weight`]).
 type Weight = usize;
-
-/// A template parsed when it runs: its text, whether it calls definitions,
-/// and its tree if it was parsed early (taken by its first run).
-type Later<'c> = (Cow<'c, str>, bool, std::sync::Mutex<Option<ListNode>>);
 
 /// The names a template's `template "name"` actions call.
 type Named = Vec<String>;
