@@ -77,6 +77,8 @@ fn template(a: TemplateArgs) -> Result<(), String> {
         [name, chart] => (name.clone(), chart.clone()),
         _ => return Err("expected [NAME] CHART".into()),
     };
+    // Up while the chart loads, rather than started in the middle of it.
+    skiff_helm::start_threads();
     // The process ends after printing: freeing the chart, the render and
     // the output piece by piece (thousands of small allocations) would only
     // delay that, so they are left to the exit.

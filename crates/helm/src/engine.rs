@@ -464,7 +464,7 @@ pub type Done = (String, Result<crate::output::Scanned, Error>);
 pub fn render(
     loaded: &Chart,
     chart: &Chart,
-    prepare: impl FnOnce() -> Result<Prepared, Error>,
+    prepare: impl FnOnce() -> Result<Prepared, Error> + Send,
 ) -> Result<BTreeMap<String, Done>, Error> {
     let mut tpls = BTreeMap::new();
     list_templates(chart, "", &mut 0, &mut tpls);
@@ -760,18 +760,8 @@ fn round(
         }
         done
     };
-    let (mine, theirs) = std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("skiff-helm-exec".into())
-            .stack_size(crate::RENDER_STACK_BYTES)
-            .spawn_scoped(scope, || work(true));
-        let mine = work(false);
-        let theirs = match helper {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => Vec::new(),
-        };
-        (mine, theirs)
-    });
+    // The other render thread takes the costliest-first share.
+    let (mine, theirs) = rayon_core::join(|| work(false), || work(true));
     let cut = cut.load(Ordering::Relaxed);
     for (k, outcome) in mine.into_iter().chain(theirs) {
         // Past the cut, a failure may be the early stop of a template whose
@@ -826,14 +816,11 @@ pub fn superseded() -> bool {
 }
 
 /// Whether parsing or running `bytes` of templates gains from a second
-/// thread: two cores, and at least 64 KiB (below, the thread costs more than
-/// it saves).
+/// thread: two render threads (two cores), and at least 64 KiB (below, the
+/// hand-over costs more than it saves). Called on a render thread.
 pub fn second_thread_pays(bytes: usize) -> bool {
-    bytes >= 64 << 10 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    bytes >= 64 << 10 && rayon_core::current_num_threads() >= 2
 }
-/// Stack of the second parsing thread: parsing and rewriting recurse once per
-/// nesting level (at most 100 levels).
-const PARSE_STACK_BYTES: usize = 64 << 20;
 
 /// Reads and parses `(name, file)` templates, results in the same order,
 /// and runs `meanwhile` on this thread. With two or more cores, a second
@@ -842,9 +829,9 @@ const PARSE_STACK_BYTES: usize = 64 << 20;
 /// largest first, since cost follows the density of actions more than size.
 /// The caller still builds the template set in parse order. When `meanwhile`
 /// fails, parsing stops and the results are left out.
-fn parse_all<'c, T>(
+fn parse_all<'c, T: Send>(
     sources: &[(&str, &'c FileData)],
-    meanwhile: impl FnOnce() -> Result<T, Error>,
+    meanwhile: impl FnOnce() -> Result<T, Error> + Send,
 ) -> (Vec<Result<Parsed<'c>, Error>>, Result<T, Error>) {
     let total: usize = sources.iter().map(|(_, d)| d.size()).sum();
     if !second_thread_pays(total) {
@@ -892,39 +879,36 @@ fn parse_all<'c, T>(
         }
         done
     };
-    let (mine, theirs, side) = std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("skiff-helm-parse".into())
-            .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, helper_work);
-        let side = meanwhile();
-        checked.store(true, Ordering::Relaxed);
-        let mine = if side.is_ok() {
-            work()
-        } else {
-            // The helper stops after the file it is parsing.
-            next.store(by_size.len(), Ordering::Relaxed);
-            Vec::new()
-        };
-        let theirs = match helper {
-            Ok(h) => h.join().ok(),
-            Err(_) => None,
-        };
-        (mine, theirs, side)
-    });
+    // The other render thread takes the helper's share.
+    let ((mine, side), theirs) = rayon_core::join(
+        || {
+            let side = meanwhile();
+            checked.store(true, Ordering::Relaxed);
+            let mine = if side.is_ok() {
+                work()
+            } else {
+                // The helper stops after the file it is parsing.
+                next.store(by_size.len(), Ordering::Relaxed);
+                Vec::new()
+            };
+            (mine, side)
+        },
+        helper_work,
+    );
     if side.is_err() {
         return (Vec::new(), side);
     }
     let mut out: Vec<Option<Result<Parsed<'c>, Error>>> =
         (0..sources.len()).map(|_| None).collect();
-    for (i, r) in mine.into_iter().chain(theirs.into_iter().flatten()) {
+    for (i, r) in mine.into_iter().chain(theirs) {
         out[i] = Some(r);
     }
     let parsed = out
         .into_iter()
         .zip(sources)
         .map(|(r, (name, data))| {
-            // Only when the helper thread panicked (then so does this).
+            // Each file is taken by one of the two; should one be missing,
+            // it is parsed here.
             r.unwrap_or_else(|| read_and_parse(name, data, &Strings::default()))
         })
         .collect();
@@ -1056,12 +1040,8 @@ fn first_parse_error(names: &[&String], parsed: Vec<Result<Parsed, Error>>) -> E
 
 /// Freeing the template set (partials and definitions; the other templates'
 /// trees are freed as they finish) and the objects is still a visible part
-/// of a render: a short-lived thread does it, so the caller gets its output
-/// first; the CLI exits without waiting for it.
+/// of a render: another render thread does it, so the caller gets its
+/// output first; the CLI exits without waiting for it.
 fn drop_in_background<T: Send + 'static>(value: T) {
-    // When no thread can be started, the closure, and the value with it, is
-    // dropped right here.
-    let _ = std::thread::Builder::new()
-        .name("skiff-helm-free".into())
-        .spawn(move || drop(value));
+    rayon_core::spawn(move || drop(value));
 }

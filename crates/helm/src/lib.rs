@@ -77,37 +77,66 @@ pub fn render(
     release: &ReleaseOptions,
     caps: &Capabilities,
 ) -> Result<Rendered, Error> {
-    // Deeply nested include/tpl chains (up to the engine's limit) need more
-    // stack than a default thread has; render on a thread that has it.
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("skiff-helm-render".into())
-            .stack_size(RENDER_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                // Templates were only opened at load: a chart refused for
-                // missing dependencies reads none.
-                values::check_dependencies(chart)?;
-                std::thread::scope(|inner| {
-                    // They are read while the dependencies are resolved (a
-                    // read error is the render's to report, in its order).
-                    if engine::second_thread_pays(chart.template_bytes()) {
-                        let _ = std::thread::Builder::new()
-                            .name("skiff-helm-read".into())
-                            .spawn_scoped(inner, || chart.read_templates());
-                    }
-                    let resolved = values::resolve(chart, values)?;
-                    // The values checks run while they are parsed.
-                    let files = engine::render(chart, &resolved.chart, || {
-                        values::prepare(&resolved, release, caps)
-                    })?;
-                    output::sort(&resolved.chart, files)
-                })
+    let pool = threads()?;
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.install(|| {
+            // Templates were only opened at load: a chart refused for missing
+            // dependencies reads none.
+            values::check_dependencies(chart)?;
+            rayon_core::scope(|s| {
+                // They are read while the dependencies are resolved (a read
+                // error is the render's to report, in its order).
+                if engine::second_thread_pays(chart.template_bytes()) {
+                    s.spawn(|_| {
+                        let _ = chart.read_templates();
+                    });
+                }
+                let resolved = values::resolve(chart, values)?;
+                // The values checks run while they are parsed.
+                let files = engine::render(chart, &resolved.chart, || {
+                    values::prepare(&resolved, release, caps)
+                })?;
+                output::sort(&resolved.chart, files)
             })
-            .map_err(|e| Error::Exec(format!("cannot start the render thread: {e}")))?
-            .join()
-            .map_err(|_| Error::Exec("the renderer panicked".into()))?
-    })
+        })
+    }));
+    rendered.map_err(|_| Error::Exec("the renderer panicked".into()))?
 }
 
-/// Stack for the render thread: enough for the include/tpl nesting limit.
+/// Starts the threads renders run on, if not started yet. A program that
+/// renders right after it starts (the CLI) calls this first, so they are up
+/// by the time the chart is loaded: on a VM a new thread can wait for a core
+/// for up to a scheduler tick (4 ms here), while waking one that waits for
+/// work takes tens of microseconds.
+pub fn start_threads() {
+    let _ = threads();
+}
+
+/// The threads every render runs on, one per core (at most
+/// [`MAX_RENDER_THREADS`]), started once per process: a render uses two at
+/// a time, to parse and to run templates (see `engine`), and renders running
+/// at once share them.
+fn threads() -> Result<&'static rayon_core::ThreadPool, Error> {
+    static POOL: std::sync::OnceLock<Result<rayon_core::ThreadPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon_core::ThreadPoolBuilder::new()
+            .num_threads(cores.min(MAX_RENDER_THREADS))
+            // Deeply nested include/tpl chains (up to the engine's limit)
+            // need more stack than a default thread has.
+            .stack_size(RENDER_STACK_BYTES)
+            .thread_name(|i| format!("skiff-helm-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::Exec(format!("cannot start the render threads: {e}")))
+}
+
+/// At most this many render threads: each reserves (but does not use)
+/// [`RENDER_STACK_BYTES`] of address space.
+const MAX_RENDER_THREADS: usize = 8;
+
+/// Stack of a render thread: enough for the include/tpl nesting limit.
 pub(crate) const RENDER_STACK_BYTES: usize = 256 << 20;
