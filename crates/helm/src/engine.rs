@@ -867,15 +867,28 @@ fn parse_all<'c, T: Send>(
     let helper_work = || {
         let mut done = work();
         let strings = Strings::default();
-        for (i, r) in done.iter_mut() {
+        // Costliest first: those start the round, on the thread that takes
+        // the costliest first (see `round`).
+        let mut waiting: Vec<(Weight, usize, &mut Option<ListNode>, &str)> = done
+            .iter_mut()
+            .filter_map(|(i, r)| match r {
+                Ok(Parsed::Later {
+                    text,
+                    early,
+                    weight,
+                    ..
+                }) => Some((*weight, *i, early, &**text)),
+                _ => None,
+            })
+            .collect();
+        waiting.sort_by_key(|(w, ..)| std::cmp::Reverse(*w));
+        for (_, i, early, text) in waiting {
             if checked.load(Ordering::Relaxed) {
                 break;
             }
-            if let Ok(Parsed::Later { text, early, .. }) = r {
-                *early = parse_with(sources[*i].0, text, false, &strings)
-                    .ok()
-                    .map(|(tree, _)| tree);
-            }
+            *early = parse_with(sources[i].0, text, false, &strings)
+                .ok()
+                .map(|(tree, _)| tree);
         }
         done
     };
