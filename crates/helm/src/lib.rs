@@ -116,7 +116,7 @@ pub fn start_threads() {
 /// [`MAX_RENDER_THREADS`]), started once per process: a render uses two at
 /// a time, to parse and to run templates (see `engine`), and renders running
 /// at once share them.
-fn threads() -> Result<&'static rayon_core::ThreadPool, Error> {
+pub(crate) fn threads() -> Result<&'static rayon_core::ThreadPool, Error> {
     static POOL: std::sync::OnceLock<Result<rayon_core::ThreadPool, String>> =
         std::sync::OnceLock::new();
     POOL.get_or_init(|| {
