@@ -446,10 +446,18 @@ impl<'a> Parser<'a> {
 }
 
 fn split_fields(field: &str, out: &mut Vec<SmolStr>) {
-    out.extend(
-        field
-            .split('.')
-            .filter(|s| !s.is_empty())
-            .map(SmolStr::from),
-    );
+    // Byte by byte: the names are short, and `.` is ASCII.
+    let mut start = 0;
+    for (i, b) in field
+        .bytes()
+        .enumerate()
+        .chain(std::iter::once((field.len(), b'.')))
+    {
+        if b == b'.' {
+            if i > start {
+                out.push(SmolStr::new(&field[start..i]));
+            }
+            start = i + 1;
+        }
+    }
 }
