@@ -153,7 +153,7 @@ fn required_and_fail_messages_and_positions_match_helm() {
 #[test]
 fn the_first_failing_template_in_helms_order_is_reported() {
     let padding: String = (0..800)
-        .map(|i| format!("{{{{- /* padding {i:04}: the templates total over 64 KiB */ -}}}}\n"))
+        .map(|i| format!("{{{{- /* padding {i:04}: the templates total over 16 KiB */ -}}}}\n"))
         .collect();
     let slow_fail = format!(
         "{padding}{{{{- range until 2000 }}}}{{{{ printf \"%d\" . }}}}{{{{- end }}}}\n{{{{ fail \"y fails first in order\" }}}}\n"
