@@ -324,7 +324,7 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 pub struct Shared {
     pub template: OnceLock<Template>,
     /// Every function and no definition: the set a template that calls no
-    /// definition (`template`) runs in.
+    /// definition (`template`) runs in, and `tpl` texts are added to.
     pub bare: OnceLock<Template>,
     pub overlay: crate::mutation::Overlay,
     pub tpl_cache: TplCache,
@@ -935,10 +935,11 @@ enum Parsed<'c> {
     /// Partials, and templates that may define: every template may call
     /// their definitions, so they are parsed before any runs.
     Now(Tree, Named, Weight),
-    /// A template without `define` or `block`: only it runs its tree, so it
-    /// is parsed when it runs and its tree dropped after, and the trees of
-    /// a chart's templates (most of a render's memory) are never all held
-    /// at once. `calls`: it may call a definition with `template`.
+    /// A template without `define` or `block`: only it (or an `include` of
+    /// its path) runs its tree, so it is parsed when first wanted and its
+    /// tree dropped when no longer (see [`Shared::ran`]), and the trees of a
+    /// chart's templates (most of a render's memory) are never all held at
+    /// once. `calls`: it may call a definition with `template`.
     Later {
         text: Cow<'c, str>,
         calls: bool,

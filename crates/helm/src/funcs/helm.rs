@@ -1,9 +1,9 @@
 //! Helm's own functions: `include`, `tpl`, `required`, `fail`, `lookup`, and
 //! the helpers behind `.Files.Glob(...).AsConfig`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use gotmpl::{Template, TemplateError, Value};
+use gotmpl::{TemplateError, Value};
 
 use super::{Reg, arg, err, s, sarg, sarg_ref};
 use crate::engine::{self, ERR_END, ERR_START, MAX_INCLUDE_DEPTH, Shared};
@@ -101,12 +101,6 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         }
     });
     let sh = Arc::downgrade(shared);
-    // The set `tpl` texts are added to: every function, no definitions. In
-    // a `tpl` text `template` has become `include`, which runs the chart's
-    // set, so nothing looks a definition up in this one; a copy of the
-    // chart's set (hundreds of definitions) per text cost kube-prometheus-
-    // stack 13% of its template execution.
-    let bare: Arc<OnceLock<Template>> = Arc::default();
     r.f("tpl", move |args| {
         let (pos, a) = take_pos(args);
         let text = sarg(a, 0);
@@ -129,7 +123,16 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                         &format!("error calling tpl: cannot parse template {text:?}: {e}"),
                     )
                 })?;
-                let base = bare.get_or_init(|| Template::new("gotpl").funcs(super::all(&shared)));
+                // The render's bare set: every function, no definitions. In a
+                // `tpl` text `template` has become `include`, which runs the
+                // chart's set, so nothing looks a definition up in this one;
+                // a copy of the chart's set (hundreds of definitions) per
+                // text cost kube-prometheus-stack 13% of its template
+                // execution.
+                let base = shared
+                    .bare
+                    .get()
+                    .ok_or_else(|| err("templates not ready"))?;
                 let mut t = base.clone().add_parse_tree("\u{0}tpl", tree);
                 for d in defines {
                     t = t.add_parse_tree(&d.name, d.body);
