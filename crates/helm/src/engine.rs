@@ -16,6 +16,7 @@ use crate::coalesce::Table;
 use crate::error::Error;
 use crate::files;
 use crate::funcs;
+use crate::mutation;
 use crate::rewrite::{Rewriter, Strings};
 use crate::values::Prepared;
 
@@ -326,7 +327,7 @@ pub struct Shared {
     /// Every function and no definition: the set a template that calls no
     /// definition (`template`) runs in, and `tpl` texts are added to.
     pub bare: OnceLock<Template>,
-    pub overlay: crate::mutation::Overlay,
+    pub overlay: mutation::Overlay,
     pub tpl_cache: TplCache,
     /// The templates parsed only when they run (see [`Parsed::Later`]), by
     /// name: run by the render, and by `include` of their path.
@@ -620,10 +621,13 @@ fn weight(text: &str) -> Weight {
 /// each costs) and returns their outputs in order, or the first error in
 /// that order. With two cores and enough templates to gain, two threads run
 /// them, each template from the state that Helm's one-after-the-other run
-/// would give it (see [`crate::mutation::State`]): a template that mutated
+/// would give it (see [`mutation::State`]): a template that mutated
 /// a map the others can reach ends a round. The results of later templates
 /// that read none of what it changed are kept; the others run again in the
-/// next round, which starts after it with its mutations.
+/// next round, which starts after it with its mutations. Templates after it
+/// need not wait for that: they may start from its mutations as it makes
+/// them ([`mutation::Ahead`]), and those results are kept when it made no
+/// further mutation they read.
 fn run_all(
     jobs: &[&String],
     weights: &[Weight],
@@ -639,7 +643,7 @@ fn run_all(
         return Ok(out.texts);
     }
     let roots: Vec<Value> = objects.iter().map(|o| Value::Map(o.clone())).collect();
-    let mut state = Arc::new(crate::mutation::State::new(&roots));
+    let mut state = Arc::new(mutation::State::new(&roots));
     let mut slots: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
     while out.texts.len() < jobs.len() {
         let start = out.texts.len();
@@ -647,16 +651,22 @@ fn run_all(
             round(jobs, weights, start, out.bytes, &state, run, &mut slots);
         }
         // The results in order up to one not run yet or one that mutated.
-        for slot in &mut slots[start..] {
-            let Some((r, mutations, _)) = slot.take() else {
+        for k in start..jobs.len() {
+            // A run from mutations that were not kept runs again.
+            if matches!(slots[k], Some((.., mutation::Base::Ahead { .. }))) {
+                slots[k] = None;
+            }
+            let Some((r, mutations, ..)) = slots[k].take() else {
                 break;
             };
             out.push(r)?;
             if let Some(m) = mutations {
-                let after = out.texts.len();
-                for later in &mut slots[after..] {
-                    if later.as_ref().is_some_and(|(.., reads)| reads.see(&m)) {
-                        *later = None;
+                for later in &mut slots[k + 1..] {
+                    match later {
+                        Some((.., reads, base)) if mutation::holds(base, reads, k, &m) => {
+                            *base = mutation::Base::Round;
+                        }
+                        _ => *later = None,
                     }
                 }
                 state = Arc::new(state.commit(m));
@@ -667,11 +677,13 @@ fn run_all(
     Ok(out.texts)
 }
 
-/// A template's result, its mutations of shared maps and what it read.
+/// A template's result, its mutations of shared maps, what it read and
+/// what it started from.
 type Outcome = (
     Result<Done, Error>,
-    Option<crate::mutation::Mutations>,
-    crate::mutation::Reads,
+    Option<mutation::Mutations>,
+    mutation::Reads,
+    mutation::Base,
 );
 
 /// The outputs kept so far, in order, and their size.
@@ -710,7 +722,7 @@ fn round(
     weights: &[Weight],
     start: usize,
     kept_bytes: usize,
-    state: &Arc<crate::mutation::State>,
+    state: &Arc<mutation::State>,
     run: &(dyn Fn(&String) -> Result<Done, Error> + Sync),
     slots: &mut [Option<Outcome>],
 ) {
@@ -718,7 +730,8 @@ fn round(
     // them that mutated ends this round.
     let taken: Vec<AtomicBool> = slots.iter().map(|s| AtomicBool::new(s.is_some())).collect();
     let first_mutation =
-        (start..jobs.len()).find(|&k| slots[k].as_ref().is_some_and(|(_, m, _)| m.is_some()));
+        (start..jobs.len()).find(|&k| slots[k].as_ref().is_some_and(|(_, m, ..)| m.is_some()));
+    let ahead = Arc::new(mutation::Ahead::new(state));
     let mut heavy_first: Vec<usize> = (start..jobs.len()).collect();
     heavy_first.sort_by_key(|&k| std::cmp::Reverse(weights[k]));
     let in_order = AtomicUsize::new(start);
@@ -726,6 +739,13 @@ fn round(
     // The first template (in order) after which results are not needed.
     let cut = Arc::new(AtomicUsize::new(first_mutation.unwrap_or(jobs.len() - 1)));
     let bytes = AtomicUsize::new(kept_bytes);
+    // Past the cut, a template may still run from the mutations a template
+    // before it published (and is still making), unless the round ends
+    // before that one.
+    let wanted = |k: usize| {
+        let cut = cut.load(Ordering::Relaxed);
+        k <= cut || ahead.by().is_some_and(|by| by < k && by <= cut)
+    };
     // The next template for this thread. Every template up to the cut is
     // taken by one of them: the in-order thread only stops past the cut,
     // and the cut only moves down.
@@ -736,10 +756,10 @@ fn round(
             } else {
                 in_order.fetch_add(1, Ordering::Relaxed)
             };
-            if k >= jobs.len() || (!heavy && k > cut.load(Ordering::Relaxed)) {
+            if k >= jobs.len() || (!heavy && !wanted(k)) {
                 return None;
             }
-            if k <= cut.load(Ordering::Relaxed) && !taken[k].swap(true, Ordering::Relaxed) {
+            if wanted(k) && !taken[k].swap(true, Ordering::Relaxed) {
                 return Some(k);
             }
         }
@@ -747,16 +767,36 @@ fn round(
     let work = |heavy: bool| -> Vec<(usize, Outcome)> {
         let mut done = Vec::new();
         while let Some(k) = next(heavy) {
-            let (r, mutations, reads) = {
-                let _running = Running::set(&cut, k);
-                crate::mutation::speculate(state, || run(jobs[k]))
+            let (r, mutations, reads, base) = loop {
+                let (from, base) = ahead.state_for(k);
+                // A run from published mutations is dropped only when the
+                // round ends before the template that made them.
+                let last = match base {
+                    mutation::Base::Ahead { by, .. } => by,
+                    mutation::Base::Round => k,
+                };
+                let (r, mutations, reads) = {
+                    let _running = Running::set(&cut, last);
+                    mutation::speculate(&from, Some((&ahead, k)), || run(jobs[k]))
+                };
+                // A run from the round's state that failed (or stopped
+                // because it read what an earlier template replaced) runs
+                // again at once from that template's published mutations.
+                let again = r.is_err()
+                    && matches!(base, mutation::Base::Round)
+                    && ahead
+                        .by()
+                        .is_some_and(|by| by < k && by <= cut.load(Ordering::Relaxed));
+                if !again {
+                    break (r, mutations, reads, base);
+                }
             };
             let len = r.as_ref().map_or(0, |(text, _)| text.len());
             let over = bytes.fetch_add(len, Ordering::Relaxed) + len > MAX_OUTPUT_BYTES;
             if mutations.is_some() || r.is_err() || over {
                 cut.fetch_min(k, Ordering::Relaxed);
             }
-            done.push((k, (r, mutations, reads)));
+            done.push((k, (r, mutations, reads, base)));
         }
         done
     };
@@ -775,7 +815,8 @@ fn round(
     // it runs here.
     for k in start..=cut {
         if slots[k].is_none() {
-            slots[k] = Some(crate::mutation::speculate(state, || run(jobs[k])));
+            let (r, m, reads) = mutation::speculate(state, None, || run(jobs[k]));
+            slots[k] = Some((r, m, reads, mutation::Base::Round));
         }
     }
 }
@@ -812,7 +853,7 @@ pub fn superseded() -> bool {
         r.borrow()
             .as_ref()
             .is_some_and(|(cut, k)| cut.load(Ordering::Relaxed) < *k)
-    })
+    }) || mutation::stale()
 }
 
 /// Whether parsing or running `bytes` of templates gains from a second

@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gotmpl::Value;
@@ -81,8 +81,12 @@ impl Overlay {
         self.used.store(true, Ordering::Relaxed);
         let new = match SPECULATION.with(|s| match s.borrow_mut().as_mut() {
             Some(s) => {
-                s.conflict |= s.state.watched().contains(&a);
+                let conflict = s.state.watched().contains(&a);
+                s.conflict |= conflict;
                 s.local.insert(a, (old.clone(), new.clone()));
+                if let (true, Some((ahead, k))) = (conflict, &s.publish) {
+                    ahead.publish(*k, &s.local);
+                }
                 None
             }
             None => Some(new),
@@ -233,6 +237,120 @@ fn reaches<'a>(
 /// What one template mutated.
 pub struct Mutations(Records);
 
+impl Mutations {
+    /// What these add to `snapshot` (an earlier view of the same
+    /// template's mutations), when they keep every record of it as it was.
+    fn beyond(&self, snapshot: &Records) -> Option<HashSet<usize>> {
+        let kept = snapshot.iter().all(|(a, (_, new))| {
+            self.0
+                .get(a)
+                .is_some_and(|(_, now)| matches!((new, now), (Value::Map(x), Value::Map(y)) if Arc::ptr_eq(x, y)))
+        });
+        kept.then(|| {
+            self.0
+                .keys()
+                .filter(|a| !snapshot.contains_key(a))
+                .copied()
+                .collect()
+        })
+    }
+}
+
+/// The mutations a template running in a round has made so far, once it
+/// has mutated a map other templates can reach: the templates after it can
+/// start from them ([`Ahead::state_for`]) instead of waiting for it to
+/// end. bitnami-redis stores its generated password early in its longest
+/// template; the master's template, which reads it, then runs alongside
+/// the rest of it.
+pub struct Ahead {
+    base: Arc<State>,
+    published: Mutex<Published>,
+    /// How many times mutations were published, so that a run can tell
+    /// cheaply whether there is anything new to check its reads against.
+    version: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Published {
+    /// The template (by place in the round) the mutations are of: the
+    /// first in order of those that published.
+    by: Option<usize>,
+    records: Arc<Records>,
+    /// `base` with `records` committed, built for the first template that
+    /// asks.
+    state: Option<Arc<State>>,
+}
+
+/// What a template's run in a round started from.
+#[derive(Clone)]
+pub enum Base {
+    /// The round's state (or, once checked, the state now committed).
+    Round,
+    /// The round's state and what template `by` had mutated so far.
+    Ahead { by: usize, records: Arc<Records> },
+}
+
+impl Ahead {
+    pub fn new(base: &Arc<State>) -> Self {
+        Ahead {
+            base: base.clone(),
+            published: Mutex::default(),
+            version: AtomicUsize::new(0),
+        }
+    }
+
+    fn publish(&self, k: usize, local: &Records) {
+        let Ok(mut p) = self.published.lock() else {
+            return;
+        };
+        if p.by.is_some_and(|by| by < k) {
+            return;
+        }
+        *p = Published {
+            by: Some(k),
+            records: Arc::new(local.clone()),
+            state: None,
+        };
+        self.version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The template whose mutations were published, if any.
+    pub fn by(&self) -> Option<usize> {
+        self.published.lock().ok()?.by
+    }
+
+    /// The state template `k` starts from: the round's, or with the
+    /// mutations published by an earlier template.
+    pub fn state_for(&self, k: usize) -> (Arc<State>, Base) {
+        let round = || (self.base.clone(), Base::Round);
+        let Ok(mut p) = self.published.lock() else {
+            return round();
+        };
+        let Some(by) = p.by.filter(|&by| by < k) else {
+            return round();
+        };
+        let records = p.records.clone();
+        let state = p
+            .state
+            .get_or_insert_with(|| Arc::new(self.base.commit(Mutations((*records).clone()))))
+            .clone();
+        (state, Base::Ahead { by, records })
+    }
+}
+
+/// Whether the result of a run that started from `base` and read `reads`
+/// holds once template `k`'s mutations `m` are committed.
+pub fn holds(base: &Base, reads: &Reads, k: usize, m: &Mutations) -> bool {
+    match base {
+        Base::Round => !reads.see(m),
+        Base::Ahead { by, records } => {
+            *by == k
+                && m.beyond(records)
+                    .is_some_and(|added| !reads.touch(|a| added.contains(&a)))
+        }
+    }
+}
+
 /// The maps a template read, to tell whether its result still holds once
 /// an earlier template's mutations are committed: the maps its reads ended
 /// at, and the trees it read whole (`toYaml .Values`) before anything was
@@ -250,9 +368,14 @@ impl Reads {
     /// `m`: what a read returns changes only when it ends at a map that
     /// `m` replaced.
     pub fn see(&self, m: &Mutations) -> bool {
+        self.touch(|a| m.0.contains_key(&a))
+    }
+
+    /// Whether these reads ended at, or read whole, a map `changed` holds for.
+    fn touch(&self, changed: impl Fn(usize) -> bool) -> bool {
         self.unknown
-            || self.maps.iter().any(|a| m.0.contains_key(a))
-            || reaches(&self.trees, &mut HashSet::new(), |a| m.0.contains_key(&a))
+            || self.maps.iter().any(|&a| changed(a))
+            || reaches(&self.trees, &mut HashSet::new(), &changed)
     }
 }
 
@@ -276,6 +399,12 @@ fn note_read(v: &Value, deep: bool) {
 
 struct Speculation {
     state: Arc<State>,
+    /// Where to publish this template's mutations (and its place), when
+    /// later templates of its round may start from them.
+    publish: Option<(Arc<Ahead>, usize)>,
+    /// How far [`stale`] has checked: the version of the published
+    /// mutations and the number of `reads.maps` it checked against them.
+    checked: (usize, usize),
     local: Records,
     conflict: bool,
     reads: Reads,
@@ -287,6 +416,44 @@ impl Speculation {
     }
 }
 
+/// Whether the template this thread runs, from its round's state, has read
+/// a map that an earlier template of the round has since replaced (and
+/// published): its result will be dropped, and it can start again from
+/// those mutations at once.
+pub fn stale() -> bool {
+    SPECULATION.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(s) = s.as_mut() else {
+            return false;
+        };
+        let Some((ahead, k)) = &s.publish else {
+            return false;
+        };
+        let version = ahead.version.load(Ordering::Relaxed);
+        if version == 0 || !Arc::ptr_eq(&s.state, &ahead.base) {
+            return false;
+        }
+        let records = match ahead.published.lock() {
+            Ok(p) if p.by.is_some_and(|by| by < *k) => p.records.clone(),
+            _ => return false,
+        };
+        let reads = &s.reads;
+        let from = if s.checked.0 == version {
+            s.checked.1
+        } else {
+            0
+        };
+        let stale = reads.unknown
+            || reads.maps[from..].iter().any(|a| records.contains_key(a))
+            || (from == 0
+                && reaches(&reads.trees, &mut HashSet::new(), |a| {
+                    records.contains_key(&a)
+                }));
+        s.checked = (version, reads.maps.len());
+        stale
+    })
+}
+
 thread_local! {
     static SPECULATION: RefCell<Option<Speculation>> = const { RefCell::new(None) };
 }
@@ -294,7 +461,13 @@ thread_local! {
 /// Runs `f` (one template) on this thread from the state `state`, its
 /// mutations kept apart; they are returned when it mutated a map of
 /// `state`, which later templates then have to see; and what it read.
-pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mutations>, Reads) {
+/// With `publish`, its mutations of reachable maps are published there as
+/// they happen, as those of template `publish.1`.
+pub fn speculate<R>(
+    state: &Arc<State>,
+    publish: Option<(&Arc<Ahead>, usize)>,
+    f: impl FnOnce() -> R,
+) -> (R, Option<Mutations>, Reads) {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
@@ -304,6 +477,8 @@ pub fn speculate<R>(state: &Arc<State>, f: impl FnOnce() -> R) -> (R, Option<Mut
     SPECULATION.with(|s| {
         *s.borrow_mut() = Some(Speculation {
             state: state.clone(),
+            publish: publish.map(|(a, k)| (a.clone(), k)),
+            checked: (0, 0),
             local: Records::new(),
             conflict: false,
             reads: Reads::default(),
