@@ -379,8 +379,14 @@ fn re(p: &str) -> Result<std::sync::Arc<regex::Regex>, gotmpl::TemplateError> {
     crate::regexes::compiled(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
 }
 
-/// RE2 (Go) reads `-` next to a class escape inside `[...]` as a literal,
-/// where the regex crate sees a broken range: escape such dashes.
+/// A Go regular expression for the regex crate:
+/// - RE2's Perl classes (`\d`, `\w`, `\s`, their negations) and word
+///   boundaries (`\b`, `\B`) are ASCII, the regex crate's Unicode: `\W`
+///   matches `é` in Go and not there. They are spelled out as ASCII sets,
+///   which also compile many times faster than the Unicode tables (regex
+///   compilation was 5% of bitnami-redis's CPU time: `\W`, `\d`).
+/// - RE2 reads `-` next to a class escape inside `[...]` as a literal,
+///   where the regex crate sees a broken range: such dashes are escaped.
 fn go_regex(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len());
@@ -391,8 +397,13 @@ fn go_regex(p: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         if c == '\\' && i + 1 < chars.len() {
-            out.push(c);
-            out.push(chars[i + 1]);
+            match ascii_class(chars[i + 1], in_class) {
+                Some(set) => out.push_str(set),
+                None => {
+                    out.push(c);
+                    out.push(chars[i + 1]);
+                }
+            }
             i += 2;
             continue;
         }
@@ -413,6 +424,26 @@ fn go_regex(p: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// RE2's meaning of a backslash and `escape` as regex crate syntax, inside a
+/// bracketed class or outside one; `None` when both read it alike.
+fn ascii_class(escape: char, in_class: bool) -> Option<&'static str> {
+    Some(match (escape, in_class) {
+        ('d', false) => "[0-9]",
+        ('d', true) => "0-9",
+        ('w', false) => "[0-9A-Za-z_]",
+        ('w', true) => "0-9A-Za-z_",
+        ('s', false) => r"[\t\n\x0C\r ]",
+        ('s', true) => r"\t\n\x0C\r ",
+        // A negated set inside a class is a nested class.
+        ('D', _) => "[^0-9]",
+        ('W', _) => "[^0-9A-Za-z_]",
+        ('S', _) => r"[^\t\n\x0C\r ]",
+        ('b', false) => r"(?-u:\b)",
+        ('B', false) => r"(?-u:\B)",
+        _ => return None,
+    })
 }
 
 /// Go's `$1`/`${name}` expansion is close to the regex crate's; only `$$` and
