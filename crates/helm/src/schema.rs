@@ -164,7 +164,7 @@ pub fn validate(root: &J, schema: &J, v: &J, at: &str, depth: usize) -> Vec<Fail
             });
         }
         if let Some(J::String(p)) = s.get("pattern")
-            && let Ok(re) = crate::regexes::compiled(p)
+            && let Ok(re) = crate::regexes::go(p)
             && !re.is_match(t)
         {
             out.push(Failure {
@@ -202,7 +202,7 @@ pub fn validate(root: &J, schema: &J, v: &J, at: &str, depth: usize) -> Vec<Fail
             .and_then(|p| p.as_object())
             .map(|p| {
                 p.iter()
-                    .filter_map(|(k, sch)| crate::regexes::compiled(k).ok().map(|r| (r, sch)))
+                    .filter_map(|(k, sch)| crate::regexes::go(k).ok().map(|r| (r, sch)))
                     .collect()
             })
             .unwrap_or_default();

@@ -376,74 +376,7 @@ pub fn register(r: &mut Reg) {
 }
 
 fn re(p: &str) -> Result<std::sync::Arc<regex::Regex>, gotmpl::TemplateError> {
-    crate::regexes::compiled(&go_regex(p)).map_err(|e| err(format!("error parsing regexp: {e}")))
-}
-
-/// A Go regular expression for the regex crate:
-/// - RE2's Perl classes (`\d`, `\w`, `\s`, their negations) and word
-///   boundaries (`\b`, `\B`) are ASCII, the regex crate's Unicode: `\W`
-///   matches `é` in Go and not there. They are spelled out as ASCII sets,
-///   which also compile many times faster than the Unicode tables (regex
-///   compilation was 5% of bitnami-redis's CPU time: `\W`, `\d`).
-/// - RE2 reads `-` next to a class escape inside `[...]` as a literal,
-///   where the regex crate sees a broken range: such dashes are escaped.
-fn go_regex(p: &str) -> String {
-    let chars: Vec<char> = p.chars().collect();
-    let mut out = String::with_capacity(p.len());
-    let mut in_class = false;
-    let is_class_escape =
-        |i: usize| i + 1 < chars.len() && chars[i] == '\\' && "wWdDsS".contains(chars[i + 1]);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && i + 1 < chars.len() {
-            match ascii_class(chars[i + 1], in_class) {
-                Some(set) => out.push_str(set),
-                None => {
-                    out.push(c);
-                    out.push(chars[i + 1]);
-                }
-            }
-            i += 2;
-            continue;
-        }
-        if !in_class && c == '[' {
-            in_class = true;
-        } else if in_class && c == ']' {
-            in_class = false;
-        } else if in_class && c == '-' {
-            let after_escape = i >= 2 && is_class_escape(i - 2);
-            let before_escape = is_class_escape(i + 1);
-            if after_escape || before_escape {
-                out.push_str("\\-");
-                i += 1;
-                continue;
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
-}
-
-/// RE2's meaning of a backslash and `escape` as regex crate syntax, inside a
-/// bracketed class or outside one; `None` when both read it alike.
-fn ascii_class(escape: char, in_class: bool) -> Option<&'static str> {
-    Some(match (escape, in_class) {
-        ('d', false) => "[0-9]",
-        ('d', true) => "0-9",
-        ('w', false) => "[0-9A-Za-z_]",
-        ('w', true) => "0-9A-Za-z_",
-        ('s', false) => r"[\t\n\x0C\r ]",
-        ('s', true) => r"\t\n\x0C\r ",
-        // A negated set inside a class is a nested class.
-        ('D', _) => "[^0-9]",
-        ('W', _) => "[^0-9A-Za-z_]",
-        ('S', _) => r"[^\t\n\x0C\r ]",
-        ('b', false) => r"(?-u:\b)",
-        ('B', false) => r"(?-u:\B)",
-        _ => return None,
-    })
+    crate::regexes::go(p).map_err(|e| err(format!("error parsing regexp: {e}")))
 }
 
 /// Go's `$1`/`${name}` expansion is close to the regex crate's; only `$$` and
