@@ -742,10 +742,12 @@ fn round(
     // Past the cut, a template may still run from the mutations a template
     // before it published (and is still making), unless the round ends
     // before that one.
-    let wanted = |k: usize| {
-        let cut = cut.load(Ordering::Relaxed);
-        k <= cut || ahead.by().is_some_and(|by| by < k && by <= cut)
+    let ahead_for = |k: usize| {
+        ahead
+            .by()
+            .is_some_and(|by| by < k && by <= cut.load(Ordering::Relaxed))
     };
+    let wanted = |k: usize| k <= cut.load(Ordering::Relaxed) || ahead_for(k);
     // The next template for this thread. Every template up to the cut is
     // taken by one of them: the in-order thread only stops past the cut,
     // and the cut only moves down.
@@ -782,11 +784,7 @@ fn round(
                 // A run from the round's state that failed (or stopped
                 // because it read what an earlier template replaced) runs
                 // again at once from that template's published mutations.
-                let again = r.is_err()
-                    && matches!(base, mutation::Base::Round)
-                    && ahead
-                        .by()
-                        .is_some_and(|by| by < k && by <= cut.load(Ordering::Relaxed));
+                let again = r.is_err() && matches!(base, mutation::Base::Round) && ahead_for(k);
                 if !again {
                     break (r, mutations, reads, base);
                 }

@@ -282,7 +282,6 @@ struct Published {
 }
 
 /// What a template's run in a round started from.
-#[derive(Clone)]
 pub enum Base {
     /// The round's state (or, once checked, the state now committed).
     Round,
@@ -373,9 +372,16 @@ impl Reads {
 
     /// Whether these reads ended at, or read whole, a map `changed` holds for.
     fn touch(&self, changed: impl Fn(usize) -> bool) -> bool {
+        self.touch_from(0, changed)
+    }
+
+    /// [`Reads::touch`] for the reads from the `from`th map on; the trees
+    /// are looked at only from the start (they are read before anything
+    /// is mutated).
+    fn touch_from(&self, from: usize, changed: impl Fn(usize) -> bool) -> bool {
         self.unknown
-            || self.maps.iter().any(|&a| changed(a))
-            || reaches(&self.trees, &mut HashSet::new(), &changed)
+            || self.maps[from..].iter().any(|&a| changed(a))
+            || (from == 0 && reaches(&self.trees, &mut HashSet::new(), &changed))
     }
 }
 
@@ -437,19 +443,13 @@ pub fn stale() -> bool {
             Ok(p) if p.by.is_some_and(|by| by < *k) => p.records.clone(),
             _ => return false,
         };
-        let reads = &s.reads;
         let from = if s.checked.0 == version {
             s.checked.1
         } else {
             0
         };
-        let stale = reads.unknown
-            || reads.maps[from..].iter().any(|a| records.contains_key(a))
-            || (from == 0
-                && reaches(&reads.trees, &mut HashSet::new(), |a| {
-                    records.contains_key(&a)
-                }));
-        s.checked = (version, reads.maps.len());
+        let stale = s.reads.touch_from(from, |a| records.contains_key(&a));
+        s.checked = (version, s.reads.maps.len());
         stale
     })
 }

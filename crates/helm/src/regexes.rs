@@ -18,21 +18,18 @@ use regex::Regex;
 
 const MAX_CACHED: usize = 256;
 
-/// The Go (RE2) regular expression `pattern`, as [`compiled`] keeps it:
-/// what the template functions and values schemas' `pattern`s use (Helm's
-/// schema validator compiles them with Go's regexp).
+/// The Go (RE2) regular expression `pattern`, translated and compiled once
+/// per process for the first patterns seen (kept by the Go spelling, so a
+/// pattern in a loop is translated once too): what the template functions
+/// and values schemas' `pattern`s use (Helm's schema validator compiles
+/// them with Go's regexp).
 pub fn go(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
-    compiled(&go_regex(pattern))
-}
-
-/// `Regex::new(pattern)`, compiled once per process for the first patterns seen.
-fn compiled(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(r) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(r);
     }
-    let r = Arc::new(Regex::new(pattern)?);
+    let r = Arc::new(Regex::new(&go_regex(pattern))?);
     if let Ok(mut c) = cache.lock()
         && c.len() < MAX_CACHED
     {
@@ -110,7 +107,7 @@ fn ascii_class(escape: char, in_class: bool) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{compiled, go};
+    use super::go;
 
     #[test]
     fn perl_classes_and_word_boundaries_are_ascii_as_in_go() {
@@ -124,9 +121,9 @@ mod tests {
 
     #[test]
     fn the_same_pattern_matches_the_same_way_twice_and_errors_are_not_cached() {
-        assert!(compiled("^a.c$").unwrap().is_match("abc"));
-        assert!(!compiled("^a.c$").unwrap().is_match("abd"));
-        assert!(compiled("[").is_err());
-        assert!(compiled("[").is_err());
+        assert!(go("^a.c$").unwrap().is_match("abc"));
+        assert!(!go("^a.c$").unwrap().is_match("abd"));
+        assert!(go("[").is_err());
+        assert!(go("[").is_err());
     }
 }
