@@ -122,7 +122,7 @@ pub fn object(files: &[ChartFile]) -> Value {
 
 /// gobwas/glob with `/` as separator: `*` stays within a path segment, `**`
 /// crosses segments, `{a,b}` alternates.
-fn glob_regex(p: &str) -> Option<regex::Regex> {
+fn glob_regex(p: &str) -> Option<regex_lite::Regex> {
     let mut re = String::from("^");
     let chars: Vec<char> = p.chars().collect();
     let mut i = 0;
@@ -164,15 +164,15 @@ fn glob_regex(p: &str) -> Option<regex::Regex> {
                 i = j;
             }
             '\\' if i + 1 < chars.len() => {
-                re.push_str(&regex::escape(&chars[i + 1].to_string()));
+                re.push_str(&regex_lite::escape(&chars[i + 1].to_string()));
                 i += 1;
             }
-            c => re.push_str(&regex::escape(&c.to_string())),
+            c => re.push_str(&regex_lite::escape(&c.to_string())),
         }
         i += 1;
     }
     re.push('$');
-    regex::Regex::new(&re).ok()
+    regex_lite::Regex::new(&re).ok()
 }
 
 /// The files `AsConfig`/`AsSecrets` read: all of `.Files`, or a map from

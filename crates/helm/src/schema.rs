@@ -197,7 +197,7 @@ pub fn validate(root: &J, schema: &J, v: &J, at: &str, depth: usize) -> Vec<Fail
             }
         }
         let props = s.get("properties").and_then(|p| p.as_object());
-        let pattern_props: Vec<(std::sync::Arc<regex::Regex>, &J)> = s
+        let pattern_props: Vec<(std::sync::Arc<crate::regexes::GoRegex>, &J)> = s
             .get("patternProperties")
             .and_then(|p| p.as_object())
             .map(|p| {

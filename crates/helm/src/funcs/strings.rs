@@ -336,46 +336,46 @@ pub fn register(r: &mut Reg) {
         Ok(Value::Bool(re(&sarg(a, 0))?.is_match(&sarg(a, 1))))
     });
     r.f("regexFind", |a| {
-        Ok(s(re(&sarg(a, 0))?
-            .find(&sarg(a, 1))
-            .map(|m| m.as_str())
-            .unwrap_or("")))
+        Ok(s(re(&sarg(a, 0))?.find(&sarg(a, 1)).unwrap_or("")))
     });
     r.f("regexFindAll", |a| {
         let n = to_i64(&arg(a, 2));
         let v = sarg(a, 1);
         let all: Vec<Value> = re(&sarg(a, 0))?
-            .find_iter(&v)
-            .take(if n < 0 { usize::MAX } else { n as usize })
-            .map(|m| s(m.as_str()))
+            .find_all(&v, if n < 0 { usize::MAX } else { n as usize })
+            .into_iter()
+            .map(s)
             .collect();
         Ok(Value::List(all.into()))
     });
     r.f("regexReplaceAll", |a| {
-        Ok(s(re(&sarg(a, 0))?
-            .replace_all(&sarg(a, 1), go_repl(&sarg(a, 2)).as_str())
-            .into_owned()))
+        Ok(s(re(&sarg(a, 0))?.replace_all(
+            &sarg(a, 1),
+            go_repl(&sarg(a, 2)).as_str(),
+            false,
+        )))
     });
     r.f("regexReplaceAllLiteral", |a| {
-        Ok(s(re(&sarg(a, 0))?
-            .replace_all(&sarg(a, 1), regex::NoExpand(&sarg(a, 2)))
-            .into_owned()))
+        Ok(s(re(&sarg(a, 0))?.replace_all(
+            &sarg(a, 1),
+            &sarg(a, 2),
+            true,
+        )))
     });
     r.f("regexSplit", |a| {
         let n = to_i64(&arg(a, 2));
         let v = sarg(a, 1);
         let r = re(&sarg(a, 0))?;
-        let parts: Vec<Value> = if n < 0 {
-            r.split(&v).map(s).collect()
-        } else {
-            r.splitn(&v, n as usize).map(s).collect()
-        };
+        let limit = (n >= 0).then_some(n as usize);
+        let parts: Vec<Value> = r.split(&v, limit).into_iter().map(s).collect();
         Ok(Value::List(parts.into()))
     });
-    r.f("regexQuoteMeta", |a| Ok(s(regex::escape(&sarg(a, 0)))));
+    r.f("regexQuoteMeta", |a| {
+        Ok(s(crate::regexes::quote_meta(&sarg(a, 0))))
+    });
 }
 
-fn re(p: &str) -> Result<std::sync::Arc<regex::Regex>, gotmpl::TemplateError> {
+fn re(p: &str) -> Result<std::sync::Arc<crate::regexes::GoRegex>, gotmpl::TemplateError> {
     crate::regexes::go(p).map_err(|e| err(format!("error parsing regexp: {e}")))
 }
 
