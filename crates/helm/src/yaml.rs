@@ -43,9 +43,18 @@ pub fn error_text(e: &serde_saphyr::Error) -> String {
 /// the result equal to [`parse_json_reference`]'s, which otherwise decides
 /// the data or the error.
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
-    match crate::yaml_read::json(text) {
-        Some(v) => Ok(v),
-        None => parse_json_reference(text),
+    use crate::yaml_read::Document;
+    match crate::yaml_read::json_document(text) {
+        Document::One(v) => Ok(v),
+        // What the reference does on "multiple YAML documents", without
+        // reading the whole stream twice with serde-saphyr first (a
+        // rendered ConfigMap of scripts through `fromYaml`, several times
+        // per bitnami chart).
+        Document::More => match first_document(text) {
+            Some(first) if first.len() < text.len() => parse_json(first),
+            _ => parse_json_reference(text),
+        },
+        Document::Refused => parse_json_reference(text),
     }
 }
 

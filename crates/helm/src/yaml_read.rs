@@ -53,10 +53,44 @@ pub fn values(text: &str) -> Option<Value> {
 /// Reads a document as `yaml::parse_json_reference` does (`Chart.yaml`,
 /// `requirements.yaml`, `fromYaml`): the same `serde_json::Value`, integers kept apart
 /// from floats. Only numbers whose kind is plain (decimal integers, decimal
-/// fractions) are read here; `None` sends any other document to the
-/// reference reading, which also words every error.
+/// fractions) are read here; `None` sends any other document (and any
+/// stream of several) to the reference reading, which also words every
+/// error. The renderer uses [`json_document`].
+#[cfg(test)]
 pub fn json(text: &str) -> Option<serde_json::Value> {
-    read(text, Numbers::Exact).map(|v| to_json(&v))
+    match json_document(text) {
+        Document::One(v) => Some(v),
+        Document::More | Document::Refused => None,
+    }
+}
+
+/// What [`json_document`] found.
+pub enum Document {
+    /// The text is one document, read as the reference reads it.
+    One(serde_json::Value),
+    /// A first document the reference reads too, then another: the
+    /// reference (and go-yaml) reads only the first.
+    More,
+    /// For the reference reading.
+    Refused,
+}
+
+/// [`json`], also telling when the text is a stream of several documents
+/// whose first one reads well: the reference learns that from serde-saphyr,
+/// which reads the first document, peeks at the next event of the same
+/// parser and fails with "multiple YAML documents" when there is one.
+pub fn json_document(text: &str) -> Document {
+    if text.trim().is_empty() {
+        return Document::One(serde_json::Value::Null);
+    }
+    if let Some(v) = crate::yaml_block::read(text, Numbers::Exact) {
+        return Document::One(to_json(&v));
+    }
+    match first_document(text, Numbers::Exact) {
+        Some((v, false)) => Document::One(to_json(&v)),
+        Some((_, true)) => Document::More,
+        None => Document::Refused,
+    }
 }
 
 /// How the reader gives numbers.
@@ -80,6 +114,15 @@ fn read(text: &str, numbers: Numbers) -> Option<Value> {
 
 /// [`read`] through the parser's events, for any non-blank document.
 pub(crate) fn events(text: &str, numbers: Numbers) -> Option<Value> {
+    match first_document(text, numbers)? {
+        (v, false) => Some(v),
+        (_, true) => None,
+    }
+}
+
+/// The first document of `text` through the parser's events, and whether
+/// another document follows it.
+fn first_document(text: &str, numbers: Numbers) -> Option<(Value, bool)> {
     let mut r = Reader {
         parser: Parser::new_from_str_with_options(text, parser_options()),
         numbers,
@@ -188,13 +231,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn document(&mut self) -> Option<Value> {
+    /// The first document and whether anything follows it (a parser error
+    /// there is `None`, as the reference reports it).
+    fn document(&mut self) -> Option<(Value, bool)> {
         if !matches!(self.next()?, Event::StreamStart) {
             return None;
         }
         let value = match self.next()? {
             // No document at all: the reference reads null.
-            Event::StreamEnd => return Some(Value::Nil),
+            Event::StreamEnd => return Some((Value::Nil, false)),
             Event::DocumentStart(_, None) => {
                 let first = self.next()?;
                 let (v, _) = self.node(first, 0)?;
@@ -205,12 +250,18 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         };
-        // A second document goes to the reference reading, which handles it
-        // the way go-yaml does (and reports errors in it).
-        if !matches!(self.next()?, Event::StreamEnd) {
-            return None;
+        // serde-saphyr peeks past document markers (and comments) for the
+        // next node: a parser error before it is the error it reports, any
+        // node "multiple YAML documents". An alias, which it resolves while
+        // peeking, is left to it.
+        loop {
+            match self.next()? {
+                Event::StreamEnd => return Some((value, false)),
+                Event::DocumentStart(..) | Event::DocumentEnd => {}
+                Event::Alias(..) => return None,
+                _ => return Some((value, true)),
+            }
         }
-        Some(value)
     }
 
     fn charge(&mut self, c: Cost, depth: usize) -> Option<()> {

@@ -63,6 +63,12 @@ fn check(name: &str, text: &str) -> bool {
             "{name} as JSON"
         );
     }
+    // Documents of a stream included: the same value or the same error.
+    assert_eq!(
+        crate::yaml::parse_json(text),
+        crate::yaml::parse_json_reference(text),
+        "{name} as JSON, through parse_json"
+    );
     let public = parse_values(text).map_err(|e| e.to_string());
     match (&public, &reference) {
         (Ok(a), Ok(b)) => assert!(same(a, b), "{name}: {a:?}\nreference {b:?}"),
@@ -134,6 +140,20 @@ const EDGE_CASES: &[&str] = &[
     "---\na: 1\n---\n",
     "a: 1\n...\n---\nb: [\n",
     "a: 1\n--- x\n",
+    "a: 1\n---\nb: 2\n---\nc: 3\n",
+    "a: 1\n# c\n---\nb: [\n",
+    "a: |\n  x\n---\nb: 2\n",
+    "a: |\n  x\n  ---\n  y\nb: 2\n---\nc: 1\n",
+    "a: \"x\n---\ny\"\n",
+    "---\n---\na: 1\n",
+    "a: 1\n---foo\n",
+    "a: 1\n--- \nb: 2\n",
+    "a: 1\n...\n# c\n",
+    "a: 1\n---\n",
+    "x\n---\n- 1\n",
+    "a: &x 1\n---\n*x\n",
+    "a: &x 1\n---\n# c\n*x\n",
+    "a: 1\n---\n*y\n",
     "%YAML 1.1\n---\na: 1\n",
     "%YAML 1.2\n---\na: yes\n",
     "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
@@ -358,4 +378,54 @@ fn mutated_documents_read_as_the_reference_reads_them() {
     }
     // Most mutations break the document; some of them must still be read here.
     assert!(fast > 300, "only {fast} mutated documents read in one pass");
+}
+
+/// Streams of several documents (what `fromYaml` gets from a template that
+/// renders more than one), damaged at random: `parse_json`, which reads the
+/// first document itself when the reader shows more follow, agrees with the
+/// reference (which learns it from serde-saphyr's error) on value or error.
+#[test]
+fn mutated_streams_read_as_the_reference_reads_them() {
+    const NOISE: &[&str] = &[
+        "---\n",
+        "--- ",
+        "...\n",
+        "\n",
+        ":",
+        "- ",
+        "'",
+        "\"",
+        "*a",
+        "&a ",
+        "#",
+        "[",
+        "|\n",
+        " ",
+        "\t",
+        "%YAML 1.2\n",
+    ];
+    const SEEDS: &[&str] = &[
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  start.sh: |\n    #!/bin/bash\n    exec redis\n---\napiVersion: v1\nkind: Secret\n",
+        "a: 1\n---\nb: 2\n---\nc: 3\n",
+        "# head\na: &x {k: v}\nb: *x\n...\n---\n- 1\n- 2\n",
+        "---\nlist:\n  - a\n  - b: c\n---\n\"q\": 'r'\n",
+    ];
+    let mut rng = skiff_testbed::Rng::new(0x5eed_d0c5);
+    let mut more = 0;
+    for round in 0..2000 {
+        let mut text = SEEDS[round % SEEDS.len()].to_string();
+        for _ in 0..rng.below(3) {
+            damage(&mut rng, &mut text, NOISE);
+        }
+        if matches!(super::json_document(&text), super::Document::More) {
+            more += 1;
+        }
+        assert_eq!(
+            crate::yaml::parse_json(&text),
+            crate::yaml::parse_json_reference(&text),
+            "round {round} {text:?}"
+        );
+    }
+    // Most streams stay streams: the first document must be read here.
+    assert!(more > 500, "only {more} streams read in one pass");
 }
