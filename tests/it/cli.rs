@@ -113,3 +113,34 @@ fn a_missing_agent_binary_is_named_with_where_skiff_looked() {
 
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `skiff helm template` runs in the front, on render threads whose heaps
+/// it tunes (huge pages, see src/main.rs): the process prints what helm
+/// prints, byte for byte, for a chart that keeps both threads busy.
+#[test]
+fn the_front_prints_what_helm_template_prints() {
+    let chart = skiff_testbed::repo_root().join("../shared/corpus/charts/argo-cd");
+    let chart = chart.display().to_string();
+    let args = ["template", chart.as_str(), "--kube-version", "1.33.0"];
+    let helm = Command::new(skiff_testbed::bin("helm"))
+        .args(args)
+        .output()
+        .expect("run helm");
+    assert!(
+        helm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&helm.stderr)
+    );
+    let ours = skiff(&[&["helm"][..], &args[..]].concat());
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    assert!(!ours.stdout.is_empty());
+    assert!(
+        ours.stdout == helm.stdout,
+        "skiff and helm differ on argo-cd:\n{}",
+        String::from_utf8_lossy(&ours.stdout)
+    );
+}

@@ -112,6 +112,15 @@ pub fn start_threads() {
     let _ = threads();
 }
 
+/// Sets what runs first on each render thread, once they start (the CLI
+/// uses it to tune the thread's heap; see the `skiff` front). Only the
+/// first call counts, and only before the threads start.
+pub fn on_thread_start(start: fn()) {
+    let _ = THREAD_START.set(start);
+}
+
+static THREAD_START: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
 /// The threads every render runs on, one per core (at most
 /// [`MAX_RENDER_THREADS`]), started once per process: a render uses two at
 /// a time, to parse and to run templates (see `engine`), and renders running
@@ -127,6 +136,11 @@ pub(crate) fn threads() -> Result<&'static rayon_core::ThreadPool, Error> {
             // need more stack than a default thread has.
             .stack_size(RENDER_STACK_BYTES)
             .thread_name(|i| format!("skiff-helm-{i}"))
+            .start_handler(|_| {
+                if let Some(start) = THREAD_START.get() {
+                    start();
+                }
+            })
             .build()
             .map_err(|e| e.to_string())
     })
