@@ -45,7 +45,7 @@ pub fn error_text(e: &serde_saphyr::Error) -> String {
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     use crate::yaml_read::Document;
     match crate::yaml_read::json_document(text) {
-        Document::One(v) => Ok(v),
+        Document::One(v) | Document::First(v) => Ok(v),
         // What the reference does on "multiple YAML documents", without
         // reading the whole stream twice with serde-saphyr first (a
         // rendered ConfigMap of scripts through `fromYaml`, several times
@@ -75,7 +75,7 @@ pub fn parse_json_reference(text: &str) -> Result<serde_json::Value, String> {
 }
 
 /// The text of the first document of a stream (up to the second `---`).
-fn first_document(text: &str) -> Option<&str> {
+pub(crate) fn first_document(text: &str) -> Option<&str> {
     let mut seen_content = false;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {

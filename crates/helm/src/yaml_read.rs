@@ -60,7 +60,7 @@ pub fn values(text: &str) -> Option<Value> {
 pub fn json(text: &str) -> Option<serde_json::Value> {
     match json_document(text) {
         Document::One(v) => Some(v),
-        Document::More | Document::Refused => None,
+        Document::First(_) | Document::More | Document::Refused => None,
     }
 }
 
@@ -68,8 +68,10 @@ pub fn json(text: &str) -> Option<serde_json::Value> {
 pub enum Document {
     /// The text is one document, read as the reference reads it.
     One(serde_json::Value),
-    /// A first document the reference reads too, then another: the
-    /// reference (and go-yaml) reads only the first.
+    /// A stream whose first document (this value) the reference reads
+    /// too, then another: the reference (and go-yaml) reads only the first.
+    First(serde_json::Value),
+    /// The same, the first document not read yet.
     More,
     /// For the reference reading.
     Refused,
@@ -86,10 +88,53 @@ pub fn json_document(text: &str) -> Document {
     if let Some(v) = crate::yaml_block::read(text, Numbers::Exact) {
         return Document::One(to_json(&v));
     }
+    // A stream: its first document, as the reference will cut it, by the
+    // line reader, when it reads it and a node follows the marker.
+    if let Some(first) = crate::yaml::first_document(text)
+        && let Some(rest) = text.get(first.len()..)
+        && is_document_marker(rest)
+        && let Some(v) = crate::yaml_block::read(first, Numbers::Exact)
+        && next_node_follows(rest) == Some(true)
+    {
+        return Document::First(to_json(&v));
+    }
     match first_document(text, Numbers::Exact) {
         Some((v, false)) => Document::One(to_json(&v)),
         Some((_, true)) => Document::More,
         None => Document::Refused,
+    }
+}
+
+/// Whether `rest` starts with a document start marker (`---` then a
+/// blank or the end), not with a longer token (`---x`).
+fn is_document_marker(rest: &str) -> bool {
+    rest.strip_prefix("---")
+        .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\n', '\r']))
+}
+
+/// Whether a node follows the document markers and comments at the start
+/// of `rest`, which starts a document: what serde-saphyr peeks at after the
+/// first document of a stream (a parser error there is its error: `None`;
+/// so is an alias, which it resolves while peeking).
+fn next_node_follows(rest: &str) -> Option<bool> {
+    let mut r = Reader {
+        parser: Parser::new_from_str_with_options(rest, parser_options()),
+        numbers: Numbers::Exact,
+        anchors: Vec::new(),
+        open_anchors: 0,
+        cost: Cost::default(),
+        events: 0,
+        recorded: 0,
+        aliases: 0,
+        anchor_count: 0,
+    };
+    loop {
+        match r.next()? {
+            Event::StreamStart | Event::DocumentStart(..) | Event::DocumentEnd => {}
+            Event::StreamEnd => return Some(false),
+            Event::Alias(..) => return None,
+            _ => return Some(true),
+        }
     }
 }
 
