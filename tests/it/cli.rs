@@ -103,13 +103,8 @@ fn a_missing_agent_binary_is_named_with_where_skiff_looked() {
 
     // The renderers run in the front alone.
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/skiff");
-    let out = run(&["helm", "template", chart]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment"));
+    let out = stdout_of(run(&["helm", "template", chart]));
+    assert!(String::from_utf8_lossy(&out).contains("kind: Deployment"));
 
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -122,25 +117,27 @@ fn the_front_prints_what_helm_template_prints() {
     let chart = skiff_testbed::repo_root().join("../shared/corpus/charts/argo-cd");
     let chart = chart.display().to_string();
     let args = ["template", chart.as_str(), "--kube-version", "1.33.0"];
-    let helm = Command::new(skiff_testbed::bin("helm"))
-        .args(args)
-        .output()
-        .expect("run helm");
-    assert!(
-        helm.status.success(),
-        "{}",
-        String::from_utf8_lossy(&helm.stderr)
+    let helm = stdout_of(
+        Command::new(skiff_testbed::bin("helm"))
+            .args(args)
+            .output()
+            .expect("run helm"),
     );
-    let ours = skiff(&[&["helm"][..], &args[..]].concat());
+    let ours = stdout_of(skiff(&[&["helm"][..], &args[..]].concat()));
+    assert!(!ours.is_empty());
     assert!(
-        ours.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ours.stderr)
-    );
-    assert!(!ours.stdout.is_empty());
-    assert!(
-        ours.stdout == helm.stdout,
+        ours == helm,
         "skiff and helm differ on argo-cd:\n{}",
-        String::from_utf8_lossy(&ours.stdout)
+        String::from_utf8_lossy(&ours)
     );
+}
+
+/// The standard output of a run that must succeed (its stderr otherwise).
+fn stdout_of(out: std::process::Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }

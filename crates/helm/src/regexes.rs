@@ -56,7 +56,19 @@ impl GoRegex {
 
     /// The first `limit` successive matches.
     pub fn find_all<'h>(&self, haystack: &'h str, limit: usize) -> Vec<&'h str> {
-        either!(self, r => r.find_iter(haystack).take(limit).map(|m| m.as_str()).collect())
+        self.spans(haystack, limit)
+            .into_iter()
+            .map(|(start, end)| &haystack[start..end])
+            .collect()
+    }
+
+    /// Where the first `limit` successive matches start and end.
+    fn spans(&self, haystack: &str, limit: usize) -> Vec<(usize, usize)> {
+        either!(self, r => r
+            .find_iter(haystack)
+            .take(limit)
+            .map(|m| (m.start(), m.end()))
+            .collect())
     }
 
     /// Every match replaced by `with`, with `$1`/`${name}` expanded unless
@@ -83,11 +95,7 @@ impl GoRegex {
         if haystack.is_empty() && !self.is_empty_pattern() {
             return vec![""];
         }
-        let spans: Vec<(usize, usize)> = either!(self, r => r
-            .find_iter(haystack)
-            .take(limit.unwrap_or(usize::MAX))
-            .map(|m| (m.start(), m.end()))
-            .collect());
+        let spans = self.spans(haystack, limit.unwrap_or(usize::MAX));
         let mut pieces = Vec::with_capacity(spans.len() + 1);
         let (mut begin, mut end) = (0, 0);
         for (start, stop) in spans {

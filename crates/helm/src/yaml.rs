@@ -45,15 +45,10 @@ pub fn error_text(e: &serde_saphyr::Error) -> String {
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
     use crate::yaml_read::Document;
     match crate::yaml_read::json_document(text) {
+        // A stream's first document included, without serde-saphyr failing
+        // on the whole text first (a rendered ConfigMap of scripts through
+        // `fromYaml`, several times per bitnami chart).
         Document::One(v) | Document::First(v) => Ok(v),
-        // What the reference does on "multiple YAML documents", without
-        // reading the whole stream twice with serde-saphyr first (a
-        // rendered ConfigMap of scripts through `fromYaml`, several times
-        // per bitnami chart).
-        Document::More => match first_document(text) {
-            Some(first) if first.len() < text.len() => parse_json(first),
-            _ => parse_json_reference(text),
-        },
         Document::Refused => parse_json_reference(text),
     }
 }

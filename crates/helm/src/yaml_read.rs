@@ -60,7 +60,7 @@ pub fn values(text: &str) -> Option<Value> {
 pub fn json(text: &str) -> Option<serde_json::Value> {
     match json_document(text) {
         Document::One(v) => Some(v),
-        Document::First(_) | Document::More | Document::Refused => None,
+        Document::First(_) | Document::Refused => None,
     }
 }
 
@@ -68,41 +68,33 @@ pub fn json(text: &str) -> Option<serde_json::Value> {
 pub enum Document {
     /// The text is one document, read as the reference reads it.
     One(serde_json::Value),
-    /// A stream whose first document (this value) the reference reads
-    /// too, then another: the reference (and go-yaml) reads only the first.
+    /// A stream of several documents whose first one (this value) the
+    /// reference reads too: it reads only that one, as go-yaml does.
     First(serde_json::Value),
-    /// The same, the first document not read yet.
-    More,
     /// For the reference reading.
     Refused,
 }
 
-/// [`json`], also telling when the text is a stream of several documents
-/// whose first one reads well: the reference learns that from serde-saphyr,
-/// which reads the first document, peeks at the next event of the same
-/// parser and fails with "multiple YAML documents" when there is one.
+/// [`json`], also reading a stream of several documents the way the
+/// reference does. serde-saphyr reads the first document, peeks at the
+/// next node of the same parser and fails with "multiple YAML documents"
+/// when there is one; the reference then reads the text up to the second
+/// marker line (`yaml::first_document`). When that line is a real marker,
+/// a node follows it, and the text before it reads as one document, that
+/// document is where the parser's first one ends too: it is the value.
 pub fn json_document(text: &str) -> Document {
-    if text.trim().is_empty() {
-        return Document::One(serde_json::Value::Null);
-    }
-    if let Some(v) = crate::yaml_block::read(text, Numbers::Exact) {
-        return Document::One(to_json(&v));
-    }
-    // A stream: its first document, as the reference will cut it, by the
-    // line reader, when it reads it and a node follows the marker.
-    if let Some(first) = crate::yaml::first_document(text)
-        && let Some(rest) = text.get(first.len()..)
+    // (Most texts have no marker line: skip the line-by-line cut.)
+    let marker_line = text.starts_with("---") || text.contains("\n---");
+    if marker_line
+        && let Some(first) = crate::yaml::first_document(text)
+        && let rest = &text[first.len()..]
         && is_document_marker(rest)
-        && let Some(v) = crate::yaml_block::read(first, Numbers::Exact)
-        && next_node_follows(rest) == Some(true)
+        && Reader::new(rest, Numbers::Exact).node_follows() == Some(true)
     {
-        return Document::First(to_json(&v));
+        return read(first, Numbers::Exact)
+            .map_or(Document::Refused, |v| Document::First(to_json(&v)));
     }
-    match first_document(text, Numbers::Exact) {
-        Some((v, false)) => Document::One(to_json(&v)),
-        Some((_, true)) => Document::More,
-        None => Document::Refused,
-    }
+    read(text, Numbers::Exact).map_or(Document::Refused, |v| Document::One(to_json(&v)))
 }
 
 /// Whether `rest` starts with a document start marker (`---` then a
@@ -110,32 +102,6 @@ pub fn json_document(text: &str) -> Document {
 fn is_document_marker(rest: &str) -> bool {
     rest.strip_prefix("---")
         .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\n', '\r']))
-}
-
-/// Whether a node follows the document markers and comments at the start
-/// of `rest`, which starts a document: what serde-saphyr peeks at after the
-/// first document of a stream (a parser error there is its error: `None`;
-/// so is an alias, which it resolves while peeking).
-fn next_node_follows(rest: &str) -> Option<bool> {
-    let mut r = Reader {
-        parser: Parser::new_from_str_with_options(rest, parser_options()),
-        numbers: Numbers::Exact,
-        anchors: Vec::new(),
-        open_anchors: 0,
-        cost: Cost::default(),
-        events: 0,
-        recorded: 0,
-        aliases: 0,
-        anchor_count: 0,
-    };
-    loop {
-        match r.next()? {
-            Event::StreamStart | Event::DocumentStart(..) | Event::DocumentEnd => {}
-            Event::StreamEnd => return Some(false),
-            Event::Alias(..) => return None,
-            _ => return Some(true),
-        }
-    }
 }
 
 /// How the reader gives numbers.
@@ -159,27 +125,7 @@ fn read(text: &str, numbers: Numbers) -> Option<Value> {
 
 /// [`read`] through the parser's events, for any non-blank document.
 pub(crate) fn events(text: &str, numbers: Numbers) -> Option<Value> {
-    match first_document(text, numbers)? {
-        (v, false) => Some(v),
-        (_, true) => None,
-    }
-}
-
-/// The first document of `text` through the parser's events, and whether
-/// another document follows it.
-fn first_document(text: &str, numbers: Numbers) -> Option<(Value, bool)> {
-    let mut r = Reader {
-        parser: Parser::new_from_str_with_options(text, parser_options()),
-        numbers,
-        anchors: Vec::new(),
-        open_anchors: 0,
-        cost: Cost::default(),
-        events: 0,
-        recorded: 0,
-        aliases: 0,
-        anchor_count: 0,
-    };
-    r.document()
+    Reader::new(text, numbers).document()
 }
 
 /// A tree of [`Numbers::Exact`] as JSON data (maps are ordered by key in
@@ -262,6 +208,20 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    fn new(text: &'a str, numbers: Numbers) -> Self {
+        Reader {
+            parser: Parser::new_from_str_with_options(text, parser_options()),
+            numbers,
+            anchors: Vec::new(),
+            open_anchors: 0,
+            cost: Cost::default(),
+            events: 0,
+            recorded: 0,
+            aliases: 0,
+            anchor_count: 0,
+        }
+    }
+
     /// The next event that is not a comment; `None` on parser errors.
     fn next(&mut self) -> Option<Event<'a>> {
         loop {
@@ -276,15 +236,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The first document and whether anything follows it (a parser error
-    /// there is `None`, as the reference reports it).
-    fn document(&mut self) -> Option<(Value, bool)> {
+    /// The document, when it is the only one (a stream of several, and a
+    /// parser error after the first, are the reference's: see
+    /// [`json_document`]).
+    fn document(&mut self) -> Option<Value> {
         if !matches!(self.next()?, Event::StreamStart) {
             return None;
         }
         let value = match self.next()? {
             // No document at all: the reference reads null.
-            Event::StreamEnd => return Some((Value::Nil, false)),
+            Event::StreamEnd => return Some(Value::Nil),
             Event::DocumentStart(_, None) => {
                 let first = self.next()?;
                 let (v, _) = self.node(first, 0)?;
@@ -295,16 +256,20 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         };
-        // serde-saphyr peeks past document markers (and comments) for the
-        // next node: a parser error before it is the error it reports, any
-        // node "multiple YAML documents". An alias, which it resolves while
-        // peeking, is left to it.
+        (!self.node_follows()?).then_some(value)
+    }
+
+    /// Whether a node comes next, past stream and document markers (and
+    /// comments): what serde-saphyr peeks at after a first document. A
+    /// parser error before it is the error it reports (`None`); an alias,
+    /// which it resolves while peeking, is left to it too.
+    fn node_follows(&mut self) -> Option<bool> {
         loop {
             match self.next()? {
-                Event::StreamEnd => return Some((value, false)),
-                Event::DocumentStart(..) | Event::DocumentEnd => {}
+                Event::StreamEnd => return Some(false),
+                Event::StreamStart | Event::DocumentStart(..) | Event::DocumentEnd => {}
                 Event::Alias(..) => return None,
-                _ => return Some((value, true)),
+                _ => return Some(true),
             }
         }
     }
