@@ -51,9 +51,16 @@ fn open(path: &Path, rel: &str) -> Result<ChartFile, Error> {
             template.then_some(file),
         )
     } else {
-        std::fs::read(path)
+        let data: FileData = std::fs::read(path)
             .map_err(|err| unreadable(path, err))?
-            .into()
+            .into();
+        // Read now, by this thread, while the other walks on.
+        match crate::chart::within_chart(rel) {
+            "values.yaml" => drop(data.values()),
+            "values.schema.json" => drop(data.schema()),
+            _ => {}
+        }
+        data
     };
     Ok(ChartFile {
         name: rel.to_string(),

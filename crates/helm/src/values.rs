@@ -381,8 +381,8 @@ fn import_values(chart: &Chart, mut values: Table) -> Table {
 /// Validates each chart's values against its `values.schema.json`, root first,
 /// collecting Helm-style reports per chart.
 fn check_schemas(chart: &Chart, values: &Value, report: &mut String) -> Result<(), Error> {
-    if let Some(raw) = &chart.schema {
-        let schema: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+    if let Some(file) = &chart.schema {
+        let schema = file.schema().map_err(|e| {
             Error::Chart(format!("{}: invalid values.schema.json: {e}", chart.name()))
         })?;
         let json = crate::yaml::to_json(values).map_err(Error::Values)?;
