@@ -332,9 +332,19 @@ pub struct Shared {
     /// The templates parsed only when they run (see [`Parsed::Later`]), by
     /// name: run by the render, and by `include` of their path.
     pub later: std::collections::HashMap<String, LaterTemplate>,
-    /// Each render thread's copy of the chart's set, made when it first runs
-    /// one of those (see [`Shared::run_later`]).
-    working: Vec<std::sync::Mutex<Option<Template>>>,
+    /// What each render thread keeps to run those (see
+    /// [`Shared::run_later`]).
+    working: Vec<std::sync::Mutex<Working>>,
+}
+
+/// A render thread's copy of the chart's set, made when it first runs a
+/// template parsed when it runs, and the field names of the templates it
+/// parsed, shared by their trees (a table per template grew and allocated
+/// the same names again for each).
+#[derive(Default)]
+struct Working {
+    set: Option<Template>,
+    strings: Strings,
 }
 
 /// A template parsed only when it runs or is included by its path.
@@ -418,12 +428,12 @@ impl Shared {
         let Some(Ok(mut working)) = self.working.get(slot).map(|w| w.try_lock()) else {
             return Some(self.run_in_set(name, vals));
         };
-        let tree = match self.take_tree(name, later) {
+        let tree = match self.take_tree(name, later, &working.strings) {
             Some(Ok(tree)) => tree,
             Some(Err(e)) => return Some(Err(e)),
             None => return Some(self.run_in_set(name, vals)),
         };
-        let Some(base) = working.take().or_else(|| self.template.get().cloned()) else {
+        let Some(base) = working.set.take().or_else(|| self.template.get().cloned()) else {
             return Some(Err(Error::Exec("template set missing".into())));
         };
         let set = base.add_parse_tree(name, tree);
@@ -434,7 +444,7 @@ impl Shared {
             pos: gotmpl::parse::Pos::new(0, 1),
             nodes: Vec::new(),
         };
-        *working = Some(set.add_parse_tree(name, empty));
+        working.set = Some(set.add_parse_tree(name, empty));
         Some(out)
     }
 
@@ -453,7 +463,12 @@ impl Shared {
 
     /// The tree of `later`, taken for a run in a thread's working set:
     /// parsed early, or now. `None` when it is in a set of its own already.
-    fn take_tree(&self, name: &str, later: &LaterTemplate) -> Option<Result<ListNode, Error>> {
+    fn take_tree(
+        &self,
+        name: &str,
+        later: &LaterTemplate,
+        strings: &Strings,
+    ) -> Option<Result<ListNode, Error>> {
         let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
         let LaterSet::Waiting(early) = &mut *set else {
             return None;
@@ -463,9 +478,7 @@ impl Shared {
             None => later
                 .data
                 .read()
-                .and_then(|bytes| {
-                    parse_with(name, &chart_dir::text(bytes), false, &Strings::default())
-                })
+                .and_then(|bytes| parse_with(name, &chart_dir::text(bytes), false, strings))
                 .map(|(tree, _)| tree),
         })
     }
@@ -596,7 +609,7 @@ pub fn render(
         tpl_cache: Default::default(),
         later,
         working: (0..rayon_core::current_num_threads())
-            .map(|_| std::sync::Mutex::new(None))
+            .map(|_| std::sync::Mutex::new(Working::default()))
             .collect(),
     });
     let bare = Template::new("gotpl").funcs(funcs::all(&shared));
