@@ -1,8 +1,9 @@
 //! skiff: a GitOps reconciliation agent for Kubernetes.
 //!
-//! This is the front: it parses the whole command line, renders Helm charts
-//! and Kustomize overlays in-process, and execs `skiff-agent` for every command
-//! that talks to a cluster or Git. Linking only the renderers keeps
+//! This is the front: it parses the command line (`skiff helm` with a parser
+//! of its own, see `HelmOnly`), renders Helm charts and Kustomize overlays
+//! in-process, and execs `skiff-agent` for every command that talks to a
+//! cluster or Git. Linking only the renderers keeps
 //! `skiff kustomize build` starting like a small program: the agent's binary
 //! is large, and as a position-independent executable its relocations are
 //! written at every start (see build.rs).
