@@ -358,6 +358,29 @@ pub struct LaterTemplate {
     included: AtomicBool,
 }
 
+impl LaterTemplate {
+    /// Its tree, taken out of `set` (its state, locked): the one parsed
+    /// early, or parsed now. `None` when a set of its own holds it already.
+    fn take_tree(
+        &self,
+        set: &mut LaterSet,
+        name: &str,
+        strings: &Strings,
+    ) -> Option<Result<ListNode, Error>> {
+        let LaterSet::Waiting(early) = set else {
+            return None;
+        };
+        Some(match early.take() {
+            Some(tree) => Ok(tree),
+            None => self
+                .data
+                .read()
+                .and_then(|bytes| parse_with(name, &chart_dir::text(bytes), false, strings))
+                .map(|(tree, _)| tree),
+        })
+    }
+}
+
 /// A [`LaterTemplate`]'s tree: not parsed yet (or parsed early, while the
 /// values were checked), or in the set it runs in.
 enum LaterSet {
@@ -378,26 +401,21 @@ impl Shared {
     }
 
     /// The set with the template `name` (one parsed only when it runs)
-    /// added: parsed on first use, then kept for the next (an `include` of
-    /// its path, another template including it, or its own run again after
-    /// a mutation) until [`Shared::ran`] lets it go.
+    /// added, for an `include` of its path, or for its run when that cannot
+    /// take the thread's working set (see [`Shared::run_later`]): parsed on
+    /// first use, then kept for the next (another `include` of it, or its
+    /// own run, again after a mutation) until [`Shared::ran`] lets it go.
     fn later_set(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
         let later = self.later.get(name)?;
         // Held while parsing: a second thread wanting the same tree waits
         // for it rather than parsing it too.
         let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
-        let early = match &mut *set {
-            LaterSet::Ready(t) => return Some(Ok(t.clone())),
-            LaterSet::Waiting(early) => early.take(),
-        };
-        let tree = match early {
-            Some(tree) => tree,
-            None => match later.data.read().and_then(|bytes| {
-                parse_with(name, &chart_dir::text(bytes), false, &Strings::default())
-            }) {
-                Ok((tree, _)) => tree,
-                Err(e) => return Some(Err(e)),
-            },
+        if let LaterSet::Ready(t) = &*set {
+            return Some(Ok(t.clone()));
+        }
+        let tree = match later.take_tree(&mut set, name, &Strings::default())? {
+            Ok(tree) => tree,
+            Err(e) => return Some(Err(e)),
         };
         let base = if later.calls {
             self.template.get()
@@ -424,11 +442,19 @@ impl Shared {
     /// that run parses it again.
     fn run_later(&self, name: &str, vals: &Value) -> Option<Result<String, Error>> {
         let later = self.later.get(name)?;
-        let slot = rayon_core::current_thread_index().unwrap_or(0) % self.working.len().max(1);
-        let Some(Ok(mut working)) = self.working.get(slot).map(|w| w.try_lock()) else {
+        // One per render thread; busy only when this thread runs another
+        // template inside this one's run (work it took while it waited).
+        let Some(Ok(mut working)) = rayon_core::current_thread_index()
+            .and_then(|i| self.working.get(i))
+            .map(std::sync::Mutex::try_lock)
+        else {
             return Some(self.run_in_set(name, vals));
         };
-        let tree = match self.take_tree(name, later, &working.strings) {
+        let taken = {
+            let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
+            later.take_tree(&mut set, name, &working.strings)
+        };
+        let tree = match taken {
             Some(Ok(tree)) => tree,
             Some(Err(e)) => return Some(Err(e)),
             None => return Some(self.run_in_set(name, vals)),
@@ -459,28 +485,6 @@ impl Shared {
             .map_err(|e| exec_error(name, &e));
         self.ran(name);
         out
-    }
-
-    /// The tree of `later`, taken for a run in a thread's working set:
-    /// parsed early, or now. `None` when it is in a set of its own already.
-    fn take_tree(
-        &self,
-        name: &str,
-        later: &LaterTemplate,
-        strings: &Strings,
-    ) -> Option<Result<ListNode, Error>> {
-        let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
-        let LaterSet::Waiting(early) = &mut *set else {
-            return None;
-        };
-        Some(match early.take() {
-            Some(tree) => Ok(tree),
-            None => later
-                .data
-                .read()
-                .and_then(|bytes| parse_with(name, &chart_dir::text(bytes), false, strings))
-                .map(|(tree, _)| tree),
-        })
     }
 
     /// The template `name` has run: its tree is dropped unless it may be
