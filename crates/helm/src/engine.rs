@@ -1,6 +1,7 @@
 //! Parses every template of a chart and its subcharts into one template set
 //! (so `include` reaches any `define`), runs each non-partial template with its
-//! chart's built-in objects, and maps gotmpl errors to Helm's wording.
+//! chart's built-in objects (with [`crate::template::exec`]), and maps
+//! execution errors to Helm's wording.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ use crate::error::Error;
 use crate::files;
 use crate::funcs;
 use crate::mutation;
-use crate::rewrite::{Rewriter, Strings};
+use crate::rewrite::Rewriter;
+use crate::template::exec::{Env, Funcs};
 use crate::values::Prepared;
 
 /// Nesting limit for `include` and `tpl`, so runaway recursion is an error.
@@ -272,20 +274,15 @@ fn protect_comment_trim(src: &str) -> Cow<'_, str> {
 type Tree = (ListNode, Vec<gotmpl::parse::DefineNode>);
 
 pub fn parse_tree(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
-    parse_with(name, src, template_as_include, &Strings::default())
+    parse_with(name, src, template_as_include)
 }
 
-fn parse_with(
-    name: &str,
-    src: &str,
-    template_as_include: bool,
-    strings: &Strings,
-) -> Result<Tree, Error> {
+fn parse_with(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
     let fixed = protect_comment_trim(src);
     let src = fixed.as_ref();
     let (mut tree, mut defines) =
         crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
-    let rw = Rewriter::new(name, src, template_as_include, strings);
+    let rw = Rewriter::new(name, src, template_as_include);
     rw.list(&mut tree);
     for d in defines.iter_mut() {
         rw.list(&mut d.body);
@@ -323,190 +320,137 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 
 /// The shared state behind `include` and `tpl`.
 pub struct Shared {
+    /// The chart's definitions and the templates parsed before any runs.
     pub template: OnceLock<Template>,
-    /// Every function and no definition: the set a template that calls no
-    /// definition (`template`) runs in, and `tpl` texts are added to.
+    /// No definition: the set `tpl` texts are added to (in a `tpl` text,
+    /// `template` has become `include`, which runs the chart's set).
     pub bare: OnceLock<Template>,
+    pub funcs: OnceLock<Funcs>,
     pub overlay: mutation::Overlay,
     pub tpl_cache: TplCache,
     /// The templates parsed only when they run (see [`Parsed::Later`]), by
     /// name: run by the render, and by `include` of their path.
     pub later: std::collections::HashMap<String, LaterTemplate>,
-    /// What each render thread keeps to run those (see
-    /// [`Shared::run_later`]).
-    working: Vec<std::sync::Mutex<Working>>,
-}
-
-/// A render thread's copy of the chart's set, made when it first runs a
-/// template parsed when it runs, and the field names of the templates it
-/// parsed, shared by their trees (a table per template grew and allocated
-/// the same names again for each).
-#[derive(Default)]
-struct Working {
-    set: Option<Template>,
-    strings: Strings,
 }
 
 /// A template parsed only when it runs or is included by its path.
 pub struct LaterTemplate {
     data: FileData,
-    /// It may call a definition with `template`, so it runs in the chart's
-    /// set rather than the bare one.
-    calls: bool,
-    set: std::sync::Mutex<LaterSet>,
+    tree: std::sync::Mutex<LaterTree>,
     /// Another template included it by its path, and may again.
     included: AtomicBool,
 }
 
 impl LaterTemplate {
-    /// Its tree, taken out of `set` (its state, locked): the one parsed
-    /// early, or parsed now. `None` when a set of its own holds it already.
-    fn take_tree(
-        &self,
-        set: &mut LaterSet,
-        name: &str,
-        strings: &Strings,
-    ) -> Option<Result<ListNode, Error>> {
-        let LaterSet::Waiting(early) = set else {
-            return None;
-        };
-        Some(match early.take() {
-            Some(tree) => Ok(tree),
-            None => self
-                .data
-                .read()
-                .and_then(|bytes| parse_with(name, &chart_dir::text(bytes), false, strings))
-                .map(|(tree, _)| tree),
-        })
+    fn parse(&self, name: &str) -> Result<ListNode, Error> {
+        let bytes = self.data.read()?;
+        parse_with(name, &chart_dir::text(bytes), false).map(|(tree, _)| tree)
     }
 }
 
 /// A [`LaterTemplate`]'s tree: not parsed yet (or parsed early, while the
-/// values were checked), or in the set it runs in.
-enum LaterSet {
+/// values were checked), or kept for the next `include` of its path.
+enum LaterTree {
     Waiting(Option<ListNode>),
-    Ready(Arc<Template>),
+    Kept(Arc<ListNode>),
 }
 
 impl Shared {
-    /// The set to run the template `name` in, for an `include` of it by its
-    /// path: see [`Shared::later_set`]. `None` when no template parsed only
-    /// when it runs has that name.
-    pub fn set_with(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
-        self.later
-            .get(name)?
-            .included
-            .store(true, Ordering::Relaxed);
-        self.later_set(name)
+    /// What a template runs with: the chart's definitions, the functions
+    /// and the mutation record.
+    pub fn env(&self) -> Result<Env<'_>, Error> {
+        match (self.template.get(), self.funcs.get()) {
+            (Some(set), Some(funcs)) => Ok(Env {
+                set,
+                funcs,
+                overlay: &self.overlay,
+            }),
+            _ => Err(Error::Exec("template set missing".into())),
+        }
     }
 
-    /// The set with the template `name` (one parsed only when it runs)
-    /// added, for an `include` of its path, or for its run when that cannot
-    /// take the thread's working set (see [`Shared::run_later`]): parsed on
-    /// first use, then kept for the next (another `include` of it, or its
-    /// own run, again after a mutation) until [`Shared::ran`] lets it go.
-    fn later_set(&self, name: &str) -> Option<Result<Arc<Template>, Error>> {
+    /// The tree of the template `name` (one parsed only when it runs), for
+    /// an `include` of its path: parsed on first use, then kept for the
+    /// next (another `include` of it, or its own run, again after a
+    /// mutation) until [`Shared::ran`] lets it go. `None` when no template
+    /// parsed only when it runs has that name.
+    pub fn included_tree(&self, name: &str) -> Option<Result<Arc<ListNode>, Error>> {
         let later = self.later.get(name)?;
+        later.included.store(true, Ordering::Relaxed);
+        Some(self.kept_tree(later, name))
+    }
+
+    fn kept_tree(&self, later: &LaterTemplate, name: &str) -> Result<Arc<ListNode>, Error> {
         // Held while parsing: a second thread wanting the same tree waits
         // for it rather than parsing it too.
-        let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
-        if let LaterSet::Ready(t) = &*set {
-            return Some(Ok(t.clone()));
-        }
-        let tree = match later.take_tree(&mut set, name, &Strings::default())? {
-            Ok(tree) => tree,
-            Err(e) => return Some(Err(e)),
+        let mut tree = later.tree.lock().unwrap_or_else(|e| e.into_inner());
+        let parsed = match &mut *tree {
+            LaterTree::Kept(t) => return Ok(t.clone()),
+            LaterTree::Waiting(early) => match early.take() {
+                Some(t) => t,
+                None => later.parse(name)?,
+            },
         };
-        let base = if later.calls {
-            self.template.get()
-        } else {
-            self.bare.get()
-        }?;
-        let t = Arc::new(base.clone().add_parse_tree(name, tree));
-        *set = LaterSet::Ready(t.clone());
-        Some(Ok(t))
+        let parsed = Arc::new(parsed);
+        *tree = LaterTree::Kept(parsed.clone());
+        Ok(parsed)
     }
 
     /// Runs the template `name`, one parsed only when it runs, on `vals`
-    /// for the render; `None` when there is no such template.
-    ///
-    /// Its tree goes into this thread's copy of the chart's set, and is
-    /// replaced there by an empty one once it ran, which frees it: such a
-    /// template is never called by name (see [`parse_named_later`]), so the
-    /// entries left behind are never looked up. A set of its own per
-    /// template meant a copy of the chart's definitions each, 3% of
-    /// kube-prometheus-stack's CPU to copy and free (211 copies of 150
-    /// names). A tree in a set of its own already (an `include` of its path
-    /// made one), or a thread whose copy is in use, runs in such a set, as
-    /// before. Its tree is not kept for a run again (see [`Shared::ran`]):
-    /// that run parses it again.
+    /// for the render; `None` when there is no such template. Its tree is
+    /// dropped once it ran, unless kept (see [`Shared::ran`]): the trees of
+    /// a chart's templates (most of a render's memory) are never all held
+    /// at once.
     fn run_later(&self, name: &str, vals: &Value) -> Option<Result<String, Error>> {
         let later = self.later.get(name)?;
-        // One per render thread; busy only when this thread runs another
-        // template inside this one's run (work it took while it waited).
-        let Some(Ok(mut working)) = rayon_core::current_thread_index()
-            .and_then(|i| self.working.get(i))
-            .map(std::sync::Mutex::try_lock)
-        else {
-            return Some(self.run_in_set(name, vals));
+        let env = match self.env() {
+            Ok(env) => env,
+            Err(e) => return Some(Err(e)),
         };
-        let taken = {
-            let mut set = later.set.lock().unwrap_or_else(|e| e.into_inner());
-            later.take_tree(&mut set, name, &working.strings)
+        let early = {
+            let mut tree = later.tree.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut *tree {
+                LaterTree::Waiting(early) => Some(early.take()),
+                LaterTree::Kept(_) => None,
+            }
         };
-        let tree = match taken {
-            Some(Ok(tree)) => tree,
-            Some(Err(e)) => return Some(Err(e)),
-            None => return Some(self.run_in_set(name, vals)),
+        let out = match early {
+            // Not kept: nobody else wants this tree.
+            Some(early) => {
+                let tree = match early.map_or_else(|| later.parse(name), Ok) {
+                    Ok(tree) => tree,
+                    Err(e) => return Some(Err(e)),
+                };
+                env.run(&tree, vals)
+            }
+            None => match self.kept_tree(later, name) {
+                Ok(tree) => {
+                    let out = env.run(&tree, vals);
+                    self.ran(name);
+                    out
+                }
+                Err(e) => return Some(Err(e)),
+            },
         };
-        let Some(base) = working.set.take().or_else(|| self.template.get().cloned()) else {
-            return Some(Err(Error::Exec("template set missing".into())));
-        };
-        let set = base.add_parse_tree(name, tree);
-        let out = set
-            .execute_template_to_string(name, vals)
-            .map_err(|e| exec_error(name, &e));
-        let empty = ListNode {
-            pos: gotmpl::parse::Pos::new(0, 1),
-            nodes: Vec::new(),
-        };
-        working.set = Some(set.add_parse_tree(name, empty));
-        Some(out)
+        Some(out.map_err(|e| exec_error(name, &e)))
     }
 
-    /// Runs the template `name` (one parsed only when it runs) in its own
-    /// set, made or kept by [`Shared::later_set`].
-    fn run_in_set(&self, name: &str, vals: &Value) -> Result<String, Error> {
-        let set = self
-            .later_set(name)
-            .ok_or_else(|| Error::Exec(format!("no template {name}")))??;
-        let out = set
-            .execute_template_to_string(name, vals)
-            .map_err(|e| exec_error(name, &e));
-        self.ran(name);
-        out
-    }
-
-    /// The template `name` has run: its tree is dropped unless it may be
-    /// wanted again, so the trees of a chart's templates (most of a
-    /// render's memory) are never all held at once. It is kept when another
-    /// template included it, or when its result will be dropped and it runs
-    /// again (see [`superseded`]).
+    /// The template `name` has run: its kept tree is dropped unless it may
+    /// be wanted again, when another template included it, or when its
+    /// result will be dropped and it runs again (see [`superseded`]).
     fn ran(&self, name: &str) {
         let Some(later) = self.later.get(name) else {
             return;
         };
         if !later.included.load(Ordering::Relaxed) && !superseded() {
-            *later.set.lock().unwrap_or_else(|e| e.into_inner()) = LaterSet::Waiting(None);
+            *later.tree.lock().unwrap_or_else(|e| e.into_inner()) = LaterTree::Waiting(None);
         }
     }
 
     /// The parse error of a template parsed only when it runs, if it has
     /// one (its text was read when it was listed).
     fn later_parse_error(&self, name: &str) -> Option<Error> {
-        let later = self.later.get(name)?;
-        let bytes = later.data.read().ok()?;
-        parse_with(name, &chart_dir::text(bytes), false, &Strings::default()).err()
+        self.later.get(name)?.parse(name).err()
     }
 }
 
@@ -595,11 +539,10 @@ pub fn render(
     for (name, p) in names.iter().zip(parsed) {
         match p {
             Parsed::Now(tree, ..) => now.push((*name, tree)),
-            Parsed::Later { calls, early, .. } => {
+            Parsed::Later { early, .. } => {
                 let t = LaterTemplate {
                     data: tpls[*name].data.clone(),
-                    calls,
-                    set: std::sync::Mutex::new(LaterSet::Waiting(early)),
+                    tree: std::sync::Mutex::new(LaterTree::Waiting(early)),
                     included: AtomicBool::new(false),
                 };
                 later.insert((*name).clone(), t);
@@ -609,20 +552,16 @@ pub fn render(
     let shared = Arc::new(Shared {
         template: OnceLock::new(),
         bare: OnceLock::new(),
+        funcs: OnceLock::new(),
         overlay: Default::default(),
         tpl_cache: Default::default(),
         later,
-        working: (0..rayon_core::current_num_threads())
-            .map(|_| std::sync::Mutex::new(Working::default()))
-            .collect(),
     });
-    let bare = Template::new("gotpl").funcs(funcs::all(&shared));
+    let _ = shared.funcs.set(Funcs::new(funcs::all(&shared)));
+    let bare = Template::new("gotpl");
     let _ = shared.template.set(build_set(now, &bare));
     let _ = shared.bare.set(bare);
-    let t = shared
-        .template
-        .get()
-        .ok_or_else(|| Error::Exec("template set missing".into()))?;
+    let env = shared.env()?;
     // Helm runs templates in its parse order; it matters when templates
     // mutate shared values (`set .Values ...`).
     let (jobs, weights): (Vec<&String>, Vec<Weight>) = names
@@ -646,8 +585,8 @@ pub fn render(
         );
         let vals = Value::Map(Arc::new(vals));
         let out = match shared.run_later(name, &vals) {
-            None => t
-                .execute_template_to_string(name, &vals)
+            None => env
+                .run_named(name, &vals)
                 .map_err(|e| exec_error(name, &e))?,
             Some(out) => out?,
         };
@@ -971,10 +910,9 @@ fn parse_all<'c, T: Send>(
         if side.is_err() {
             return (Vec::new(), side);
         }
-        let strings = Strings::default();
         let parsed = sources
             .iter()
-            .map(|(name, data)| read_and_parse(name, data, &strings))
+            .map(|(name, data)| read_and_parse(name, data))
             .collect();
         return (parsed, side);
     }
@@ -982,7 +920,6 @@ fn parse_all<'c, T: Send>(
     by_size.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.size()));
     let next = AtomicUsize::new(0);
     let work = || -> Vec<(usize, Result<Parsed<'c>, Error>)> {
-        let strings = Strings::default();
         let mut done = Vec::new();
         loop {
             let k = next.fetch_add(1, Ordering::Relaxed);
@@ -990,7 +927,7 @@ fn parse_all<'c, T: Send>(
                 return done;
             };
             let (name, data) = sources[i];
-            done.push((i, read_and_parse(name, data, &strings)));
+            done.push((i, read_and_parse(name, data)));
         }
     };
     let checked = AtomicBool::new(false);
@@ -998,7 +935,6 @@ fn parse_all<'c, T: Send>(
     // the templates that could wait until they run.
     let helper_work = || {
         let mut done = work();
-        let strings = Strings::default();
         // Costliest first: those start the round, on the thread that takes
         // the costliest first (see `round`).
         let mut waiting: Vec<(Weight, usize, &mut Option<ListNode>, &str)> = done
@@ -1018,7 +954,7 @@ fn parse_all<'c, T: Send>(
             if checked.load(Ordering::Relaxed) {
                 break;
             }
-            *early = parse_with(sources[i].0, text, false, &strings)
+            *early = parse_with(sources[i].0, text, false)
                 .ok()
                 .map(|(tree, _)| tree);
         }
@@ -1054,7 +990,7 @@ fn parse_all<'c, T: Send>(
         .map(|(r, (name, data))| {
             // Each file is taken by one of the two; should one be missing,
             // it is parsed here.
-            r.unwrap_or_else(|| read_and_parse(name, data, &Strings::default()))
+            r.unwrap_or_else(|| read_and_parse(name, data))
         })
         .collect();
     (parsed, side)
@@ -1069,10 +1005,9 @@ enum Parsed<'c> {
     /// its path) runs its tree, so it is parsed when first wanted and its
     /// tree dropped when no longer (see [`Shared::ran`]), and the trees of a
     /// chart's templates (most of a render's memory) are never all held at
-    /// once. `calls`: it may call a definition with `template`.
+    /// once.
     Later {
         text: Cow<'c, str>,
-        calls: bool,
         named: Named,
         /// Its tree, when a thread was idle while the values were checked.
         early: Option<ListNode>,
@@ -1097,24 +1032,19 @@ type Named = Vec<String>;
 /// Reads a template (deferred at load), and parses it now unless it can
 /// wait until it runs. A read error here is reported by the caller's
 /// `read_templates`, which names the first unreadable template in load order.
-fn read_and_parse<'c>(
-    name: &str,
-    data: &'c FileData,
-    strings: &Strings,
-) -> Result<Parsed<'c>, Error> {
+fn read_and_parse<'c>(name: &str, data: &'c FileData) -> Result<Parsed<'c>, Error> {
     let text = chart_dir::text(data.read()?);
     let has = |word: &str| memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some();
     let named = template_literals(&text);
     let partial = name.rsplit('/').next().unwrap_or(name).starts_with('_');
     if partial || has("define") || has("block") {
         let weight = if partial { 0 } else { weight(&text) };
-        let tree = parse_with(name, &text, false, strings)?;
+        let tree = parse_with(name, &text, false)?;
         return Ok(Parsed::Now(tree, named, weight));
     }
     Ok(Parsed::Later {
         weight: weight(&text),
         text,
-        calls: !named.is_empty(),
         named,
         early: None,
     })
@@ -1161,8 +1091,8 @@ fn parse_named_later(names: &[&String], parsed: &mut [Result<Parsed, Error>]) {
     for i in wanted {
         if let Ok(Parsed::Later { text, weight, .. }) = &parsed[i] {
             let weight = *weight;
-            parsed[i] = parse_with(names[i], text, false, &Strings::default())
-                .map(|tree| Parsed::Now(tree, Vec::new(), weight));
+            parsed[i] =
+                parse_with(names[i], text, false).map(|tree| Parsed::Now(tree, Vec::new(), weight));
         }
     }
 }
@@ -1174,7 +1104,7 @@ fn first_parse_error(names: &[&String], parsed: Vec<Result<Parsed, Error>>) -> E
         match p {
             Err(e) => return e,
             Ok(Parsed::Later { text, .. }) => {
-                if let Err(e) = parse_with(name, &text, false, &Strings::default()) {
+                if let Err(e) = parse_with(name, &text, false) {
                     return e;
                 }
             }

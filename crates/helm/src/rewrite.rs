@@ -1,18 +1,16 @@
-//! Adapts parsed templates to what Helm's Go runtime does that gotmpl does not:
+//! Adapts parsed templates to what Helm's Go runtime does that the
+//! executor ([`crate::template::exec`]) does not do by itself:
 //!
-//! - Go calls methods: `.Files.Get "x"`, `.Capabilities.APIVersions.Has "v1"`.
-//!   gotmpl only looks up fields, so a field chain given arguments (or a piped
-//!   value) becomes `call <chain> args...`, and the objects hold functions.
 //! - `(.Files.Glob "x").AsConfig` is a zero-argument method on a map that is
 //!   also ranged over; it becomes a call to `__asConfig`/`__asSecrets`.
 //! - Sprig's `set`, `unset`, `merge`, `mergeOverwrite` mutate a dict in place;
 //!   gotmpl values are immutable, so when the dict is a variable (`$_ := set $d
 //!   "k" v`) the result is assigned back to that variable.
 //! - Errors from `required`, `fail`, `include` and `tpl` must name the file,
-//!   line and column like Helm; gotmpl runtime errors carry no position, so
-//!   those calls get their position as a hidden first argument.
-//! - Go prints values with `fmt` (`1e+06`); every printed action ends in
-//!   `__print`, which formats the value the Go way.
+//!   line and column like Helm; function errors carry no position, so those
+//!   calls get their position as a hidden first argument.
+//!
+//! Field reads, method calls and Go's printing are the executor's.
 
 use std::sync::Arc;
 
@@ -29,53 +27,6 @@ pub struct Rewriter<'a> {
     /// Offsets where lines start, built on the first positioned call: a file
     /// with many `include`s would otherwise be scanned from the top for each.
     line_starts: std::cell::OnceCell<Vec<usize>>,
-    strings: &'a Strings,
-}
-
-/// Field names as the `Arc<str>` arguments of `__field`, one allocation per
-/// distinct name: charts read `.Values`, `.Release.Name` thousands of times.
-#[derive(Default)]
-pub struct Strings(
-    std::cell::RefCell<
-        std::collections::HashMap<SmolStr, Arc<str>, std::hash::BuildHasherDefault<Fnv>>,
-    >,
-);
-
-/// FNV-1a: field names are short and not chosen to collide with each other
-/// (a collision costs a comparison, not correctness); SipHash was a visible
-/// share of parsing.
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-impl Strings {
-    fn get(&self, s: &SmolStr) -> Arc<str> {
-        let mut map = self.0.borrow_mut();
-        if let Some(a) = map.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s.as_str());
-        map.insert(s.clone(), a.clone());
-        a
-    }
 }
 
 const MUTATORS: &[&str] = &[
@@ -89,18 +40,12 @@ const MUTATORS: &[&str] = &[
 const POSITIONED: &[&str] = &["required", "fail", "include", "tpl"];
 
 impl<'a> Rewriter<'a> {
-    pub fn new(
-        file: &'a str,
-        src: &'a str,
-        template_as_include: bool,
-        strings: &'a Strings,
-    ) -> Self {
+    pub fn new(file: &'a str, src: &'a str, template_as_include: bool) -> Self {
         Rewriter {
             file,
             src,
             template_as_include,
             line_starts: std::cell::OnceCell::new(),
-            strings,
         }
     }
 
@@ -135,13 +80,7 @@ impl<'a> Rewriter<'a> {
         match node {
             Node::Action(a) => {
                 self.pipe(&mut a.pipe);
-                if a.pipe.decl.is_empty() {
-                    let pos = a.pipe.pos;
-                    a.pipe.commands.push(CommandNode {
-                        pos,
-                        args: vec![Expr::Identifier(pos, SmolStr::new_static("__print"))],
-                    });
-                } else if let Some(target) = mutated_variable(&a.pipe) {
+                if let Some(target) = mutated_variable(&a.pipe) {
                     // `$_ := set $d ...` -> `$d = set $d ...` then `$_ := $d`.
                     let decl = std::mem::replace(&mut a.pipe.decl, vec![target.clone()]);
                     let was_assign = a.pipe.is_assign;
@@ -204,18 +143,12 @@ impl<'a> Rewriter<'a> {
     }
 
     fn pipe(&self, p: &mut PipeNode) {
-        for (i, cmd) in p.commands.iter_mut().enumerate() {
-            self.command(cmd, i > 0);
+        for cmd in p.commands.iter_mut() {
+            self.command(cmd);
         }
     }
 
-    fn command(&self, cmd: &mut CommandNode, piped: bool) {
-        let is_method = match cmd.args.first() {
-            Some(Expr::Field(..)) | Some(Expr::Variable(..)) => true,
-            Some(Expr::Chain(_, inner, _)) => !matches!(**inner, Expr::Identifier(..)),
-            _ => false,
-        };
-        let first_pos = cmd.args.first().map(Expr::pos);
+    fn command(&self, cmd: &mut CommandNode) {
         for (i, a) in cmd.args.iter_mut().enumerate() {
             // `fn.Field` as a command's head is a call whose result is read.
             let head_call = i == 0
@@ -223,11 +156,6 @@ impl<'a> Rewriter<'a> {
             if !head_call {
                 self.expr(a);
             }
-        }
-        if let (true, Some(pos)) = (is_method && (cmd.args.len() > 1 || piped), first_pos) {
-            cmd.args
-                .insert(0, Expr::Identifier(pos, SmolStr::new_static("call")));
-            return;
         }
         if let Some(Expr::Identifier(pos, name)) = cmd.args.first()
             && POSITIONED.contains(&name.as_str())
@@ -253,13 +181,10 @@ impl<'a> Rewriter<'a> {
         let func = match method {
             Some("AsConfig") => "__asConfig",
             Some("AsSecrets") => "__asSecrets",
-            _ => {
-                self.field_access(e);
-                return;
-            }
+            _ => return,
         };
         let pos = e.pos();
-        let mut receiver = match std::mem::replace(e, Expr::Nil(pos)) {
+        let receiver = match std::mem::replace(e, Expr::Nil(pos)) {
             Expr::Field(p, mut f) => {
                 f.pop();
                 if f.is_empty() {
@@ -282,7 +207,6 @@ impl<'a> Rewriter<'a> {
             }
             other => other,
         };
-        self.field_access(&mut receiver);
         *e = Expr::Pipe(
             pos,
             PipeNode {
@@ -292,41 +216,6 @@ impl<'a> Rewriter<'a> {
                     pos,
                     args: vec![Expr::Identifier(pos, SmolStr::new_static(func)), receiver],
                 }],
-                is_assign: false,
-            },
-        );
-    }
-
-    /// `.a.b` -> `(__field . "a" "b")`, so field reads see in-place dict mutations.
-    fn field_access(&self, e: &mut Expr) {
-        let pos = e.pos();
-        let (base, fields) = match std::mem::replace(e, Expr::Nil(pos)) {
-            Expr::Field(p, f) if !f.is_empty() => (Expr::Dot(p), f),
-            Expr::Variable(p, n, f) if !f.is_empty() => (Expr::Variable(p, n, vec![]), f),
-            Expr::Chain(_, inner, f)
-                if !f.is_empty() && !matches!(*inner, Expr::Identifier(..)) =>
-            {
-                (*inner, f)
-            }
-            other => {
-                *e = other;
-                return;
-            }
-        };
-        let mut args = Vec::with_capacity(2 + fields.len());
-        args.push(Expr::Identifier(pos, SmolStr::new_static("__field")));
-        args.push(base);
-        args.extend(
-            fields
-                .iter()
-                .map(|f| Expr::String(pos, self.strings.get(f))),
-        );
-        *e = Expr::Pipe(
-            pos,
-            PipeNode {
-                pos,
-                decl: vec![],
-                commands: vec![CommandNode { pos, args }],
                 is_assign: false,
             },
         );

@@ -45,39 +45,6 @@ fn merge_into(dst: &mut Table, src: &Table, overwrite: bool) {
 }
 
 pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
-    let sh = Arc::downgrade(shared);
-    r.f("__field", move |a| {
-        let shared = super::up(&sh)?;
-        let mut cur = shared.overlay.resolve(arg(a, 0));
-        // Go's zero value for a nil base is no error; a nil met while walking
-        // the chain (missing or null key) is "nil pointer evaluating".
-        for (i, f) in a.iter().skip(1).enumerate() {
-            let name = str_of(f);
-            cur = match cur {
-                Value::Map(m) => shared
-                    .overlay
-                    .resolve(m.get(&*name).cloned().unwrap_or(Value::Nil)),
-                // `.Capabilities.APIVersions.Has` is a method of a string list.
-                Value::List(l) if name == "Has" => {
-                    Value::Function(Arc::new(move |args: &[Value]| {
-                        let want = args.first().map(strval).unwrap_or_default();
-                        Ok(Value::Bool(l.iter().any(|x| strval(x) == want)))
-                    }))
-                }
-                Value::Nil if i == 0 => return Ok(Value::Nil),
-                Value::Nil => {
-                    return Err(err(format!("nil pointer evaluating interface {{}}.{name}")));
-                }
-                other => {
-                    return Err(err(format!(
-                        "can't evaluate field {name} in type {}",
-                        super::type_of(&other)
-                    )));
-                }
-            };
-        }
-        Ok(cur)
-    });
     for name in ["deepCopy", "mustDeepCopy"] {
         let sh = Arc::downgrade(shared);
         // A copy must be a new map: mutating it must not touch the original.

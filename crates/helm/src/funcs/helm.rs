@@ -8,6 +8,7 @@ use gotmpl::{TemplateError, Value};
 use super::{Reg, arg, err, s, sarg, sarg_ref};
 use crate::engine::{self, ERR_END, ERR_START, MAX_INCLUDE_DEPTH, Shared};
 use crate::rewrite::POS_MARK;
+use crate::template::exec::Env;
 
 /// Splits off the hidden position argument the rewriter adds.
 fn take_pos(args: &[Value]) -> (&str, &[Value]) {
@@ -86,18 +87,18 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let name = sarg_ref(a, 0);
         let shared = super::up(&sh)?;
         let _g = enter(pos, &name)?;
-        let t = shared.template.get().ok_or_else(|| err("templates not ready"))?;
+        let env = shared.env().map_err(|e| err(e.to_string()))?;
         let data = a.get(1).unwrap_or(&Value::Nil);
-        if t.lookup(&name).is_some() {
-            return t.execute_template_to_string(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e));
+        if env.set.lookup(&name).is_some() {
+            return env.run_named(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e));
         }
         // A template parsed only when it runs, included by its path (say,
         // for a checksum of a ConfigMap).
-        match shared.set_with(&name) {
+        match shared.included_tree(&name) {
             None => Err(generic_error(pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\""))),
             // The render reports the parse error itself, first.
             Some(Err(e)) => Err(generic_error(pos, &format!("error calling include: {e}"))),
-            Some(Ok(set)) => set.execute_template_to_string(&name, data).map(s).map_err(|e| reanchor(pos, "include", &e)),
+            Some(Ok(tree)) => env.run(&tree, data).map(s).map_err(|e| reanchor(pos, "include", &e)),
         }
     });
     let sh = Arc::downgrade(shared);
@@ -123,7 +124,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                         &format!("error calling tpl: cannot parse template {text:?}: {e}"),
                     )
                 })?;
-                // The render's bare set: every function, no definitions. In a
+                // The render's bare set: no definitions. In a
                 // `tpl` text `template` has become `include`, which runs the
                 // chart's set, so nothing looks a definition up in this one;
                 // a copy of the chart's set (hundreds of definitions) per
@@ -142,8 +143,9 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
                 t
             }
         };
-        let out = t
-            .execute_template_to_string("\u{0}tpl", &data)
+        let env = shared.env().map_err(|e| err(e.to_string()))?;
+        let out = Env { set: &t, ..env }
+            .run_named("\u{0}tpl", &data)
             .map_err(|e| reanchor(pos, "tpl", &e))?;
         Ok(s(out.replace("<no value>", "")))
     });

@@ -90,13 +90,6 @@ pub fn register(r: &mut Reg) {
                 && kind_of(&arg(a, 0)) == kind_of(&arg(a, 1)),
         ))
     });
-    r.f("__print", |a| {
-        Ok(match arg(a, 0) {
-            Value::Nil => Value::Nil,
-            v @ Value::String(_) => v,
-            other => s(gofmt::sprint(&other)),
-        })
-    });
     r.f("toString", |a| Ok(s(sarg(a, 0))));
     r.f("toStrings", |a| {
         let l = match arg(a, 0) {

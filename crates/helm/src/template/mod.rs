@@ -1,5 +1,6 @@
 //! Our own lexer and parser for Go templates, producing exactly the AST of
-//! `gotmpl` 0.6.1's parser (`gotmpl::parse`), which the engine executes.
+//! `gotmpl` 0.6.1's parser (`gotmpl::parse`), and the executor that runs it
+//! ([`exec`]).
 //!
 //! Why not gotmpl's: its lexer walks text one character at a time, testing
 //! for `{{` at every byte, and tokenises the whole input up front; on charts
@@ -14,6 +15,8 @@
 //! every chart template of the corpus, on hand-written cases and on random
 //! mutations.
 
+mod builtins;
+pub(crate) mod exec;
 mod lex;
 mod parse;
 
