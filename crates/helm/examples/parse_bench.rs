@@ -28,7 +28,7 @@ fn main() {
         start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds)
     };
     let gotmpl = time(&|s| skiff_helm::template::parse_with_gotmpl(None, s).is_ok());
-    let ours = time(&|s| skiff_helm::template::parse_ours(s).is_some());
+    let ours = time(&skiff_helm::template::parse_ours_only);
     println!(
         "{} templates, {} KiB: gotmpl {gotmpl:.2} ms, ours {ours:.2} ms per pass ({:.1}x)",
         sources.len(),

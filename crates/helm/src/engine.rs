@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use gotmpl::parse::ListNode;
-use gotmpl::{Template, Value};
+use gotmpl::Value;
 
 use crate::chart::{Chart, FileData};
 use crate::chart_dir;
@@ -18,8 +17,9 @@ use crate::error::Error;
 use crate::files;
 use crate::funcs;
 use crate::mutation;
-use crate::rewrite::Rewriter;
-use crate::template::exec::{Env, Funcs};
+use crate::template::Adapt;
+use crate::template::ast::Tree;
+use crate::template::exec::{Env, Funcs, Set};
 use crate::values::Prepared;
 
 /// Nesting limit for `include` and `tpl`, so runaway recursion is an error.
@@ -271,23 +271,18 @@ fn protect_comment_trim(src: &str) -> Cow<'_, str> {
     }
 }
 
-type Tree = (ListNode, Vec<gotmpl::parse::DefineNode>);
-
 pub fn parse_tree(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
     parse_with(name, src, template_as_include)
 }
 
 fn parse_with(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
     let fixed = protect_comment_trim(src);
-    let src = fixed.as_ref();
-    let (mut tree, mut defines) =
-        crate::template::parse(Some(name), src).map_err(|e| parse_error(name, &e))?;
-    let rw = Rewriter::new(name, src, template_as_include);
-    rw.list(&mut tree);
-    for d in defines.iter_mut() {
-        rw.list(&mut d.body);
-    }
-    Ok((tree, defines))
+    let adapt = Adapt {
+        file: name,
+        template_as_include,
+    };
+    crate::template::parse(Some(name), fixed.as_ref(), Some(adapt))
+        .map_err(|e| parse_error(name, &e))
 }
 
 fn parse_error(name: &str, e: &gotmpl::TemplateError) -> Error {
@@ -321,10 +316,7 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 /// The shared state behind `include` and `tpl`.
 pub struct Shared {
     /// The chart's definitions and the templates parsed before any runs.
-    pub template: OnceLock<Template>,
-    /// No definition: the set `tpl` texts are added to (in a `tpl` text,
-    /// `template` has become `include`, which runs the chart's set).
-    pub bare: OnceLock<Template>,
+    pub template: OnceLock<Set>,
     pub funcs: OnceLock<Funcs>,
     pub overlay: mutation::Overlay,
     pub tpl_cache: TplCache,
@@ -342,17 +334,17 @@ pub struct LaterTemplate {
 }
 
 impl LaterTemplate {
-    fn parse(&self, name: &str) -> Result<ListNode, Error> {
+    fn parse(&self, name: &str) -> Result<Tree, Error> {
         let bytes = self.data.read()?;
-        parse_with(name, &chart_dir::text(bytes), false).map(|(tree, _)| tree)
+        parse_with(name, &chart_dir::text(bytes), false)
     }
 }
 
 /// A [`LaterTemplate`]'s tree: not parsed yet (or parsed early, while the
 /// values were checked), or kept for the next `include` of its path.
 enum LaterTree {
-    Waiting(Option<ListNode>),
-    Kept(Arc<ListNode>),
+    Waiting(Option<Tree>),
+    Kept(Arc<Tree>),
 }
 
 impl Shared {
@@ -374,13 +366,13 @@ impl Shared {
     /// next (another `include` of it, or its own run, again after a
     /// mutation) until [`Shared::ran`] lets it go. `None` when no template
     /// parsed only when it runs has that name.
-    pub fn included_tree(&self, name: &str) -> Option<Result<Arc<ListNode>, Error>> {
+    pub fn included_tree(&self, name: &str) -> Option<Result<Arc<Tree>, Error>> {
         let later = self.later.get(name)?;
         later.included.store(true, Ordering::Relaxed);
         Some(self.kept_tree(later, name))
     }
 
-    fn kept_tree(&self, later: &LaterTemplate, name: &str) -> Result<Arc<ListNode>, Error> {
+    fn kept_tree(&self, later: &LaterTemplate, name: &str) -> Result<Arc<Tree>, Error> {
         // Held while parsing: a second thread wanting the same tree waits
         // for it rather than parsing it too.
         let mut tree = later.tree.lock().unwrap_or_else(|e| e.into_inner());
@@ -421,11 +413,11 @@ impl Shared {
                     Ok(tree) => tree,
                     Err(e) => return Some(Err(e)),
                 };
-                env.run(&tree, vals)
+                env.run_main(&tree, vals)
             }
             None => match self.kept_tree(later, name) {
                 Ok(tree) => {
-                    let out = env.run(&tree, vals);
+                    let out = env.run_main(&tree, vals);
                     self.ran(name);
                     out
                 }
@@ -464,7 +456,7 @@ pub struct TplCache(std::sync::Mutex<TplEntries>);
 /// no owned key); `count` is the number of sets held.
 #[derive(Default)]
 pub struct TplEntries {
-    by_name: std::collections::HashMap<String, std::collections::HashMap<String, Arc<Template>>>,
+    by_name: std::collections::HashMap<String, std::collections::HashMap<String, Arc<Set>>>,
     count: usize,
 }
 
@@ -472,12 +464,12 @@ impl TplCache {
     /// Sets kept; each holds its own copy of the define map.
     const MAX_ENTRIES: usize = 64;
 
-    pub fn get(&self, name: &str, text: &str) -> Option<Arc<Template>> {
+    pub fn get(&self, name: &str, text: &str) -> Option<Arc<Set>> {
         let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         entries.by_name.get(name)?.get(text).cloned()
     }
 
-    pub fn insert(&self, name: &str, text: &str, t: Arc<Template>) {
+    pub fn insert(&self, name: &str, text: &str, t: Arc<Set>) {
         let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if entries.count >= Self::MAX_ENTRIES {
             entries.by_name.clear();
@@ -551,16 +543,13 @@ pub fn render(
     }
     let shared = Arc::new(Shared {
         template: OnceLock::new(),
-        bare: OnceLock::new(),
         funcs: OnceLock::new(),
         overlay: Default::default(),
         tpl_cache: Default::default(),
         later,
     });
     let _ = shared.funcs.set(Funcs::new(funcs::all(&shared)));
-    let bare = Template::new("gotpl");
-    let _ = shared.template.set(build_set(now, &bare));
-    let _ = shared.bare.set(bare);
+    let _ = shared.template.set(build_set(now));
     let env = shared.env()?;
     // Helm runs templates in its parse order; it matters when templates
     // mutate shared values (`set .Values ...`).
@@ -619,23 +608,15 @@ pub fn render(
     Ok(rendered)
 }
 
-/// The chart's template set: `bare` with the trees parsed now (`now`, in
-/// parse order) and their definitions. A later definition of a name
-/// replaces an earlier one unless it is empty.
-fn build_set(now: Vec<(&String, Tree)>, bare: &Template) -> Template {
-    let mut t = bare.clone();
-    for (name, (tree, defines)) in now {
-        if !tree.is_empty_tree() || t.lookup(name).is_none() {
-            t = t.add_parse_tree(name, tree);
-        }
-        for d in defines {
-            if d.body.is_empty_tree() && t.lookup(&d.name).is_some() {
-                continue;
-            }
-            t = t.add_parse_tree(&d.name, d.body);
-        }
+/// The chart's template set: the trees parsed now (`now`, in parse order)
+/// and their definitions. A later definition of a name replaces an earlier
+/// one unless it is empty.
+fn build_set(now: Vec<(&String, Tree)>) -> Set {
+    let mut set = Set::default();
+    for (name, tree) in now {
+        set.add(name, Arc::new(tree));
     }
-    t
+    set
 }
 
 /// A guess at what running a template costs, to start the costly ones
@@ -937,7 +918,7 @@ fn parse_all<'c, T: Send>(
         let mut done = work();
         // Costliest first: those start the round, on the thread that takes
         // the costliest first (see `round`).
-        let mut waiting: Vec<(Weight, usize, &mut Option<ListNode>, &str)> = done
+        let mut waiting: Vec<(Weight, usize, &mut Option<Tree>, &str)> = done
             .iter_mut()
             .filter_map(|(i, r)| match r {
                 Ok(Parsed::Later {
@@ -954,9 +935,7 @@ fn parse_all<'c, T: Send>(
             if checked.load(Ordering::Relaxed) {
                 break;
             }
-            *early = parse_with(sources[i].0, text, false)
-                .ok()
-                .map(|(tree, _)| tree);
+            *early = parse_with(sources[i].0, text, false).ok();
         }
         done
     };
@@ -1010,7 +989,7 @@ enum Parsed<'c> {
         text: Cow<'c, str>,
         named: Named,
         /// Its tree, when a thread was idle while the values were checked.
-        early: Option<ListNode>,
+        early: Option<Tree>,
         weight: Weight,
     },
 }
@@ -1072,8 +1051,8 @@ fn parse_named_later(names: &[&String], parsed: &mut [Result<Parsed, Error>]) {
     let mut wanted: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for p in parsed.iter() {
         match p {
-            Ok(Parsed::Now((_, defines), named, _)) => {
-                wanted.extend(defines.iter().map(|d| d.name.as_str()));
+            Ok(Parsed::Now(tree, named, _)) => {
+                wanted.extend(tree.defines.iter().map(|d| d.name.as_str()));
                 wanted.extend(named.iter().map(String::as_str));
             }
             Ok(Parsed::Later { named, .. }) => wanted.extend(named.iter().map(String::as_str)),

@@ -20,7 +20,6 @@ mod ignore;
 mod mutation;
 mod output;
 mod regexes;
-mod rewrite;
 mod schema;
 pub mod strvals;
 pub mod template;

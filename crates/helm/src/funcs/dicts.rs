@@ -1,5 +1,5 @@
 //! Sprig's dict functions. gotmpl maps are immutable: `set`, `unset` and
-//! `merge` return the changed dict, and the rewriter assigns it back when the
+//! `merge` return the changed dict, and the executor assigns it back when the
 //! target is a variable.
 
 use std::sync::Arc;

@@ -7,10 +7,10 @@ use gotmpl::{TemplateError, Value};
 
 use super::{Reg, arg, err, s, sarg, sarg_ref};
 use crate::engine::{self, ERR_END, ERR_START, MAX_INCLUDE_DEPTH, Shared};
-use crate::rewrite::POS_MARK;
-use crate::template::exec::Env;
+use crate::template::POS_MARK;
+use crate::template::exec::{Env, Set};
 
-/// Splits off the hidden position argument the rewriter adds.
+/// Splits off the hidden position argument the parser adds.
 fn take_pos(args: &[Value]) -> (&str, &[Value]) {
     if let Some(Value::String(p)) = args.first()
         && let Some(rest) = p.strip_prefix(POS_MARK)
@@ -98,7 +98,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
             None => Err(generic_error(pos, &format!("error calling include: template: no template {name:?} associated with template \"gotpl\""))),
             // The render reports the parse error itself, first.
             Some(Err(e)) => Err(generic_error(pos, &format!("error calling include: {e}"))),
-            Some(Ok(tree)) => env.run(&tree, data).map(s).map_err(|e| reanchor(pos, "include", &e)),
+            Some(Ok(tree)) => env.run_main(&tree, data).map(s).map_err(|e| reanchor(pos, "include", &e)),
         }
     });
     let sh = Arc::downgrade(shared);
@@ -118,26 +118,19 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let t = match shared.tpl_cache.get(&name, &text) {
             Some(t) => t,
             None => {
-                let (tree, defines) = engine::parse_tree(&name, &text, true).map_err(|e| {
+                let tree = engine::parse_tree(&name, &text, true).map_err(|e| {
                     generic_error(
                         pos,
                         &format!("error calling tpl: cannot parse template {text:?}: {e}"),
                     )
                 })?;
-                // The render's bare set: no definitions. In a
-                // `tpl` text `template` has become `include`, which runs the
-                // chart's set, so nothing looks a definition up in this one;
-                // a copy of the chart's set (hundreds of definitions) per
-                // text cost kube-prometheus-stack 13% of its template
-                // execution.
-                let base = shared
-                    .bare
-                    .get()
-                    .ok_or_else(|| err("templates not ready"))?;
-                let mut t = base.clone().add_parse_tree("\u{0}tpl", tree);
-                for d in defines {
-                    t = t.add_parse_tree(&d.name, d.body);
-                }
+                // A set of its own: in a `tpl` text `template` has become
+                // `include`, which runs the chart's set, so nothing looks a
+                // chart's definition up in this one; a copy of the chart's
+                // set (hundreds of definitions) per text cost
+                // kube-prometheus-stack 13% of its template execution.
+                let mut t = Set::default();
+                t.add("\u{0}tpl", Arc::new(tree));
                 let t = Arc::new(t);
                 shared.tpl_cache.insert(&name, &text, t.clone());
                 t

@@ -1,4 +1,4 @@
-//! Runs parsed templates: Go's text/template semantics over gotmpl's AST,
+//! Runs parsed templates ([`super::ast`]): Go's text/template semantics,
 //! with what Helm's Go runtime does that a plain text/template executor
 //! does not, done where it happens rather than by rewriting the tree:
 //!
@@ -8,8 +8,10 @@
 //! - A field chain given arguments or a piped value is a method call
 //!   (`.Files.Get "x"`): the chain reads a function, which is called.
 //! - A printed value is formatted the Go way (`1e+06`, `map[a:1]`).
+//! - `$_ := set $d "k" v` changes the dict `$d` holds, in Go; gotmpl values
+//!   are immutable, so the changed dict is assigned back to `$d`.
 //!
-//! gotmpl's executor did these through functions the rewriter inserted
+//! gotmpl's executor did these through functions a rewriting pass inserted
 //! (`__field`, `__print`, `call`): a name lookup among 250 functions and an
 //! argument vector for every field read and every print. Functions are found
 //! by hash here, and their arguments are gathered on one stack per run.
@@ -21,8 +23,10 @@ use std::hash::BuildHasherDefault;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use gotmpl::parse::{BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, SmolStr};
-use gotmpl::{Template, TemplateError, Value, ValueFunc};
+use gotmpl::parse::{Number, SmolStr};
+use gotmpl::{TemplateError, Value, ValueFunc};
+
+use super::ast::{Branch, Command, Expr, List, Node, Pipe, Tree};
 
 use crate::mutation::Overlay;
 
@@ -77,20 +81,67 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
+/// Templates by name: a file's main list or one of its definitions, each
+/// in its file's tree, which all of them share.
+#[derive(Default, Clone)]
+pub struct Set(HashMap<Box<str>, (Arc<Tree>, Entry), BuildHasherDefault<Fnv>>);
+
+#[derive(Clone, Copy)]
+enum Entry {
+    Main,
+    Define(usize),
+}
+
+impl Set {
+    pub fn lookup(&self, name: &str) -> Option<(&Tree, &List)> {
+        let (tree, entry) = self.0.get(name)?;
+        Some(match *entry {
+            Entry::Main => (tree, &tree.main),
+            Entry::Define(i) => (tree, &tree.defines[i].body),
+        })
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Adds the file `name`'s tree and its definitions, as Go adds a parsed
+    /// file to a template set: a later template of a name replaces an
+    /// earlier one unless it is empty.
+    pub fn add(&mut self, name: &str, tree: Arc<Tree>) {
+        if !tree.is_empty(&tree.main) || !self.contains(name) {
+            self.0.insert(name.into(), (tree.clone(), Entry::Main));
+        }
+        for (i, d) in tree.defines.iter().enumerate() {
+            if tree.is_empty(&d.body) && self.contains(&d.name) {
+                continue;
+            }
+            self.0
+                .insert(d.name.as_str().into(), (tree.clone(), Entry::Define(i)));
+        }
+    }
+}
+
 /// What a run needs besides the tree: the definitions `template` calls,
 /// the functions, and the mutation record field reads follow.
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
-    pub set: &'a Template,
+    pub set: &'a Set,
     pub funcs: &'a Funcs,
     pub overlay: &'a Overlay,
 }
 
 impl<'a> Env<'a> {
-    /// Runs `tree` with `data` as dot and `$`.
-    pub fn run(self, tree: &'a ListNode, data: &Value) -> Result<String, TemplateError> {
+    /// Runs `list` of `tree` with `data` as dot and `$`.
+    pub fn run(
+        self,
+        tree: &'a Tree,
+        list: &'a List,
+        data: &Value,
+    ) -> Result<String, TemplateError> {
         let mut run = Run {
             env: self,
+            tree,
             vars: vec![("$", data.clone())],
             frame: 0,
             depth: 0,
@@ -98,7 +149,7 @@ impl<'a> Env<'a> {
             args: Vec::new(),
         };
         let mut out = String::new();
-        run.list(&mut out, tree, data).map_err(|stop| match stop {
+        run.list(&mut out, list, data).map_err(|stop| match stop {
             Stop::Err(e) => *e,
             Stop::Break => TemplateError::Exec("unexpected break outside of range".into()),
             Stop::Continue => TemplateError::Exec("unexpected continue outside of range".into()),
@@ -106,13 +157,18 @@ impl<'a> Env<'a> {
         Ok(out)
     }
 
+    /// Runs the main list of `tree`.
+    pub fn run_main(self, tree: &'a Tree, data: &Value) -> Result<String, TemplateError> {
+        self.run(tree, &tree.main, data)
+    }
+
     /// Runs the definition (or template) `name` of the set.
     pub fn run_named(self, name: &str, data: &Value) -> Result<String, TemplateError> {
-        let tree = self
+        let (tree, list) = self
             .set
             .lookup(name)
             .ok_or_else(|| TemplateError::UndefinedTemplate(name.to_string()))?;
-        self.run(tree, data)
+        self.run(tree, list, data)
     }
 }
 
@@ -135,8 +191,20 @@ fn fail<T>(msg: String) -> R<T> {
     Err(TemplateError::Exec(msg).into())
 }
 
+/// Sprig's functions that change a dict in place.
+const MUTATORS: &[&str] = &[
+    "set",
+    "unset",
+    "merge",
+    "mergeOverwrite",
+    "mustMerge",
+    "mustMergeOverwrite",
+];
+
 struct Run<'a> {
     env: Env<'a>,
+    /// The tree of the list being run.
+    tree: &'a Tree,
     /// Variables in scope, innermost last; those from `frame` on belong to
     /// the innermost `if`/`with`/`range` body.
     vars: Vec<(&'a str, Value)>,
@@ -148,54 +216,84 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn list(&mut self, out: &mut String, list: &'a ListNode, dot: &Value) -> R<()> {
-        for node in &list.nodes {
+    fn list(&mut self, out: &mut String, list: &'a List, dot: &Value) -> R<()> {
+        let tree = self.tree;
+        for node in tree.nodes(list) {
             self.node(out, node, dot)?;
         }
         Ok(())
     }
 
     fn node(&mut self, out: &mut String, node: &'a Node, dot: &Value) -> R<()> {
+        let tree = self.tree;
         match node {
-            Node::Text(t) => out.push_str(&t.text),
-            Node::Action(a) => {
-                let v = self.pipeline(dot, &a.pipe)?;
-                if a.pipe.decl.is_empty() {
+            Node::Text(_, t) => out.push_str(tree.text(*t)),
+            Node::Action(_, pipe) => {
+                let pipe = &tree.pipes[*pipe as usize];
+                let v = self.pipeline_value(dot, pipe)?;
+                if pipe.decl.is_empty() {
                     match v {
                         // Go's "missing": Helm drops it after the run.
                         Value::Nil => out.push_str("<no value>"),
                         Value::String(s) => out.push_str(&s),
                         other => out.push_str(&crate::gofmt::sprint(&other)),
                     }
+                } else {
+                    // `$_ := set $d "k" v` changes the dict `$d` holds in
+                    // Go; ours are immutable, so `$d` gets the changed one.
+                    if let Some(target) = self.mutated_variable(pipe) {
+                        self.assign(target, v.clone());
+                    }
+                    self.bind_decl(pipe, v)?;
                 }
             }
             Node::If(b) => self.nested(|run| run.branch(out, b, dot, false))?,
             Node::With(b) => self.nested(|run| run.branch(out, b, dot, true))?,
             Node::Range(b) => self.nested(|run| run.range(out, b, dot))?,
-            Node::Template(t) => self.nested(|run| {
-                let dot = match &t.pipe {
-                    Some(p) => run.pipeline(dot, p)?,
+            Node::Template(_, name, pipe) => self.nested(|run| {
+                let dot = match pipe {
+                    Some(p) => run.pipeline(dot, &tree.pipes[*p as usize])?,
                     None => dot.clone(),
                 };
-                let tree = run
+                let (callee, list) = run
                     .env
                     .set
-                    .lookup(&t.name)
-                    .ok_or_else(|| TemplateError::UndefinedTemplate(t.name.to_string()))?;
+                    .lookup(name)
+                    .ok_or_else(|| TemplateError::UndefinedTemplate(name.to_string()))?;
                 // A definition sees only its own `$`, not the caller's variables.
                 let vars = std::mem::replace(&mut run.vars, vec![("$", dot.clone())]);
                 let frame = std::mem::replace(&mut run.frame, 0);
-                let r = run.list(out, tree, &dot);
+                let caller = std::mem::replace(&mut run.tree, callee);
+                let r = run.list(out, list, &dot);
                 run.vars = vars;
                 run.frame = frame;
+                run.tree = caller;
                 r
             })?,
-            Node::Define(_) => {}
-            Node::List(l) => self.list(out, l, dot)?,
             Node::Break(_) => return Err(Stop::Break),
             Node::Continue(_) => return Err(Stop::Continue),
         }
         Ok(())
+    }
+
+    /// The variable a `set`/`merge`-style action mutates, when it is a
+    /// plain variable other than the one declared.
+    fn mutated_variable(&self, pipe: &'a Pipe) -> Option<&'a SmolStr> {
+        let tree = self.tree;
+        let ([cmd], [decl]) = (tree.commands(pipe), tree.names(pipe.decl)) else {
+            return None;
+        };
+        match tree.args(cmd) {
+            [Expr::Identifier(_, f), Expr::Variable(_, v, fields), ..]
+                if MUTATORS.contains(&f.as_str())
+                    && fields.is_empty()
+                    && v.as_str() != "$"
+                    && v != decl =>
+            {
+                Some(v)
+            }
+            _ => None,
+        }
     }
 
     fn nested(&mut self, f: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
@@ -234,7 +332,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn bind(&mut self, pipe: &'a PipeNode, name: &'a SmolStr, v: Value) {
+    fn bind(&mut self, pipe: &'a Pipe, name: &'a SmolStr, v: Value) {
         if pipe.is_assign {
             self.assign(name, v);
         } else {
@@ -242,11 +340,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Binds the variable a pipeline declares (or assigns), if any.
+    fn bind_decl(&mut self, pipe: &'a Pipe, v: Value) -> R<()> {
+        match self.tree.names(pipe.decl) {
+            [] => Ok(()),
+            [name] => {
+                self.bind(pipe, name, v);
+                Ok(())
+            }
+            more => fail(format!(
+                "cannot assign {} variables outside a range pipeline",
+                more.len()
+            )),
+        }
+    }
+
     /// `if` (`with` when `with`): the body when the pipeline is truthy.
-    fn branch(&mut self, out: &mut String, b: &'a BranchNode, dot: &Value, with: bool) -> R<()> {
+    fn branch(&mut self, out: &mut String, b: &'a Branch, dot: &Value, with: bool) -> R<()> {
         let outer = self.open();
         let r = (|| {
-            let v = self.pipeline(dot, &b.pipe)?;
+            let v = self.pipeline(dot, &self.tree.pipes[b.pipe as usize])?;
             if v.is_truthy() {
                 self.list(out, &b.body, if with { &v } else { dot })
             } else if let Some(e) = &b.else_body {
@@ -259,11 +372,12 @@ impl<'a> Run<'a> {
         r
     }
 
-    fn range(&mut self, out: &mut String, b: &'a BranchNode, dot: &Value) -> R<()> {
+    fn range(&mut self, out: &mut String, b: &'a Branch, dot: &Value) -> R<()> {
+        let pipe = &self.tree.pipes[b.pipe as usize];
         // The loop binds its variables itself, per iteration.
-        let v = self.pipeline_value(dot, &b.pipe)?;
+        let v = self.pipeline_value(dot, pipe)?;
         let counted = |n: &dyn std::fmt::Display| -> R<()> {
-            if b.pipe.decl.len() > 1 {
+            if pipe.decl.end - pipe.decl.start > 1 {
                 return fail(format!(
                     "can't use {n} to iterate over more than one variable"
                 ));
@@ -293,28 +407,28 @@ impl<'a> Run<'a> {
         match &v {
             Value::List(l) => {
                 for (i, item) in l.iter().enumerate() {
-                    if !self.iteration(out, b, Value::Int(i as i64), item)? {
+                    if !self.iteration(out, b, pipe, Value::Int(i as i64), item)? {
                         break;
                     }
                 }
             }
             Value::Map(m) => {
                 for (k, item) in m.iter() {
-                    if !self.iteration(out, b, Value::String(k.clone()), item)? {
+                    if !self.iteration(out, b, pipe, Value::String(k.clone()), item)? {
                         break;
                     }
                 }
             }
             Value::Int(n) => {
                 for i in 0..*n {
-                    if !self.iteration(out, b, Value::Int(i), &Value::Int(i))? {
+                    if !self.iteration(out, b, pipe, Value::Int(i), &Value::Int(i))? {
                         break;
                     }
                 }
             }
             Value::Uint(n) => {
                 for i in 0..*n {
-                    if !self.iteration(out, b, Value::Uint(i), &Value::Uint(i))? {
+                    if !self.iteration(out, b, pipe, Value::Uint(i), &Value::Uint(i))? {
                         break;
                     }
                 }
@@ -328,7 +442,8 @@ impl<'a> Run<'a> {
     fn iteration(
         &mut self,
         out: &mut String,
-        b: &'a BranchNode,
+        b: &'a Branch,
+        pipe: &'a Pipe,
         key: Value,
         item: &Value,
     ) -> R<bool> {
@@ -337,12 +452,12 @@ impl<'a> Run<'a> {
         }
         self.iterations_left -= 1;
         let outer = self.open();
-        match b.pipe.decl.as_slice() {
+        match self.tree.names(pipe.decl) {
             [] => {}
-            [v] => self.bind(&b.pipe, v, item.clone()),
+            [v] => self.bind(pipe, v, item.clone()),
             [k, v, ..] => {
-                self.bind(&b.pipe, k, key);
-                self.bind(&b.pipe, v, item.clone());
+                self.bind(pipe, k, key);
+                self.bind(pipe, v, item.clone());
             }
         }
         let r = self.list(out, &b.body, item);
@@ -355,39 +470,33 @@ impl<'a> Run<'a> {
     }
 
     /// The pipeline's value, bound to its variable if it declares one.
-    fn pipeline(&mut self, dot: &Value, pipe: &'a PipeNode) -> R<Value> {
+    fn pipeline(&mut self, dot: &Value, pipe: &'a Pipe) -> R<Value> {
         let v = self.pipeline_value(dot, pipe)?;
-        match pipe.decl.as_slice() {
-            [] => {}
-            [name] => self.bind(pipe, name, v.clone()),
-            more => {
-                return fail(format!(
-                    "cannot assign {} variables outside a range pipeline",
-                    more.len()
-                ));
-            }
+        if !pipe.decl.is_empty() {
+            self.bind_decl(pipe, v.clone())?;
         }
         Ok(v)
     }
 
-    fn pipeline_value(&mut self, dot: &Value, pipe: &'a PipeNode) -> R<Value> {
+    fn pipeline_value(&mut self, dot: &Value, pipe: &'a Pipe) -> R<Value> {
         let mut v = None;
-        for cmd in &pipe.commands {
+        for cmd in self.tree.commands(pipe) {
             v = Some(self.command(dot, cmd, v.take())?);
         }
         Ok(v.unwrap_or(Value::Nil))
     }
 
-    fn command(&mut self, dot: &Value, cmd: &'a CommandNode, piped: Option<Value>) -> R<Value> {
-        let Some((first, args)) = cmd.args.split_first() else {
+    fn command(&mut self, dot: &Value, cmd: &'a Command, piped: Option<Value>) -> R<Value> {
+        let tree = self.tree;
+        let Some((first, args)) = tree.args(cmd).split_first() else {
             return fail("empty command".into());
         };
         match first {
             Expr::Identifier(_, name) => return self.call(dot, name, args, piped),
             Expr::Chain(_, inner, fields) => {
-                if let Expr::Identifier(_, name) = &**inner {
+                if let Expr::Identifier(_, name) = &tree.exprs[*inner as usize] {
                     let v = self.call(dot, name, args, piped)?;
-                    return self.plain_fields(v, fields);
+                    return self.plain_fields(v, tree.names(*fields));
                 }
             }
             _ => {}
@@ -478,9 +587,10 @@ impl<'a> Run<'a> {
     }
 
     fn expr(&mut self, dot: &Value, e: &'a Expr) -> R<Value> {
+        let tree = self.tree;
         Ok(match e {
             Expr::Dot(_) => dot.clone(),
-            Expr::Field(_, fields) => self.fields(dot.clone(), fields)?,
+            Expr::Field(_, fields) => self.fields(dot.clone(), tree.names(*fields))?,
             Expr::Variable(_, name, fields) => {
                 let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| *n == name) else {
                     return Err(TemplateError::UndefinedVariable(name.to_string()).into());
@@ -489,15 +599,16 @@ impl<'a> Run<'a> {
                 if fields.is_empty() {
                     v
                 } else {
-                    self.fields(v, fields)?
+                    self.fields(v, tree.names(*fields))?
                 }
             }
             Expr::Chain(_, inner, fields) => {
+                let inner = &tree.exprs[*inner as usize];
                 let v = self.expr(dot, inner)?;
-                if matches!(**inner, Expr::Identifier(..)) {
-                    self.plain_fields(v, fields)?
+                if matches!(inner, Expr::Identifier(..)) {
+                    self.plain_fields(v, tree.names(*fields))?
                 } else {
-                    self.fields(v, fields)?
+                    self.fields(v, tree.names(*fields))?
                 }
             }
             Expr::String(_, s) => Value::String(s.clone()),
@@ -509,7 +620,7 @@ impl<'a> Run<'a> {
             },
             Expr::Bool(_, b) => Value::Bool(*b),
             Expr::Nil(_) => Value::Nil,
-            Expr::Pipe(_, p) => self.pipeline(dot, p)?,
+            Expr::Pipe(_, p) => self.pipeline(dot, &tree.pipes[*p as usize])?,
             Expr::Identifier(_, name) => match self.env.funcs.get(name) {
                 Some(f) => invoke(name, f, &[])?,
                 None => return Err(TemplateError::UndefinedFunction(name.to_string()).into()),

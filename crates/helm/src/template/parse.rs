@@ -1,39 +1,71 @@
 //! Recursive-descent parser over [`lex`](super::lex) tokens that builds the
-//! AST `gotmpl` 0.6.1's parser builds, node for node and position for
-//! position, including where gotmpl is more lenient than Go (an unclosed
-//! `{{if}}` ends at the end of input, a stray top-level `{{end}}` ends the
-//! template). Anything gotmpl would reject is a [`Reject`]. Where gotmpl is
-//! more lenient than Go, the parse also notes Go's error ([`Strict`]), which
-//! Helm reports.
+//! tree gotmpl 0.6.1's parser builds, node for node and position for
+//! position ([`Tree::to_gotmpl`]), including where gotmpl is more lenient
+//! than Go (an unclosed `{{if}}` ends at the end of input, a stray
+//! top-level `{{end}}` ends the template). Anything gotmpl would reject is a
+//! [`Reject`]. Where gotmpl is more lenient than Go, the parse also notes
+//! Go's error ([`Strict`]), which Helm reports.
+//!
+//! With [`Adapt`], it also adapts the tree to what Helm's Go runtime does
+//! that Go's text/template does not (see [`Adapt`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use gotmpl::parse::{
-    ActionNode, BranchNode, CommandNode, DefineNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr,
-    TemplateNode, TextNode,
-};
+use gotmpl::parse::SmolStr;
 
+use super::ast::{Branch, Command, Define, Expr, List, Node, Pipe, PipeId, Pos, Span, Tree};
 use super::lex::{Kind, Lexer, Reject, Token};
 
 /// gotmpl's cap on nested lists and parenthesised pipelines.
 const MAX_DEPTH: usize = 100;
 
+/// Prefix of the hidden position argument `required`, `fail`, `include`
+/// and `tpl` receive.
+pub const POS_MARK: &str = "\u{1}pos:";
+
+/// The functions that get their call's position as a hidden first
+/// argument, for errors that name the file, line and column like Helm's.
+const POSITIONED: &[&str] = &["required", "fail", "include", "tpl"];
+
 type R<T> = Result<T, Reject>;
 
+/// What the parse adapts for Helm, for the template file `file`:
+///
+/// - Errors from `required`, `fail`, `include` and `tpl` must name the file,
+///   line and column like Helm; function errors carry no position, so those
+///   calls get their position as a hidden first argument.
+/// - `(.Files.Glob "x").AsConfig` is a zero-argument method on a map that is
+///   also ranged over; it becomes a call to `__asConfig`/`__asSecrets`.
+/// - In `tpl` (`template_as_include`), `{{template}}` must reach the chart's
+///   definitions: it becomes `include`.
+#[derive(Clone, Copy)]
+pub struct Adapt<'a> {
+    pub file: &'a str,
+    pub template_as_include: bool,
+}
+
 pub struct Parser<'a> {
+    src: &'a str,
     lexer: Lexer<'a>,
     ahead: VecDeque<Token<'a>>,
     /// Offset of the last consumed token.
     last_pos: usize,
     depth: usize,
-    /// The nodes of the lists being parsed, innermost last, and the
-    /// arguments of the commands being parsed: each list or command takes its
-    /// own off the top, into a vector of the exact size. Pushing into a
-    /// vector per list reallocated it as it grew and left it up to half
-    /// empty, and templates are most of a chart's memory.
+    adapt: Option<Adapt<'a>>,
+    /// The nodes of the lists being parsed, innermost last, the commands of
+    /// the pipelines and the arguments of the commands being parsed: each
+    /// takes its own off the top into the tree's vector when it ends, so
+    /// the elements of a list, a pipeline or a command are contiguous there.
+    stack_nodes: Vec<Node>,
+    stack_commands: Vec<Command>,
+    stack_args: Vec<Expr>,
     nodes: Vec<Node>,
-    args: Vec<Expr>,
+    pipes: Vec<Pipe>,
+    commands: Vec<Command>,
+    exprs: Vec<Expr>,
+    names: Vec<SmolStr>,
+    defines: Vec<Define>,
     /// The first place Go rejects and gotmpl does not.
     strict: Option<Strict>,
 }
@@ -52,32 +84,61 @@ pub enum Strict {
     Eof,
 }
 
-/// Parses `src` into its main list and its `define`/`block` templates (as
+/// Parses `src` into its tree (main list and `define`/`block` templates, as
 /// gotmpl does), and the error Go would give it where gotmpl gives none.
-pub fn parse(src: &str) -> (R<(ListNode, Vec<DefineNode>)>, Option<Strict>) {
+pub fn parse(src: &str, adapt: Option<Adapt<'_>>) -> (R<Tree>, Option<Strict>) {
     let mut p = Parser {
+        src,
         lexer: Lexer::new(src),
         ahead: VecDeque::with_capacity(8),
         last_pos: 0,
         depth: 0,
+        adapt,
+        stack_nodes: Vec::new(),
+        stack_commands: Vec::new(),
+        stack_args: Vec::new(),
         nodes: Vec::new(),
-        args: Vec::new(),
+        pipes: Vec::new(),
+        commands: Vec::new(),
+        exprs: Vec::new(),
+        names: Vec::new(),
+        defines: Vec::new(),
         strict: None,
     };
-    let mut defines = Vec::new();
-    let tree = p.list(&mut defines).and_then(|list| {
+    let tree = p.list().and_then(|main| {
         // gotmpl lexes the whole input before parsing: a lexical error after
         // where parsing stopped still fails the template.
         while p.peek()? != Kind::Eof {
             p.ahead.pop_front();
         }
-        Ok((list, defines))
+        Ok(main)
+    });
+    let tree = tree.map(|main| Tree {
+        src: Arc::from(src),
+        nodes: std::mem::take(&mut p.nodes),
+        pipes: std::mem::take(&mut p.pipes),
+        commands: std::mem::take(&mut p.commands),
+        exprs: std::mem::take(&mut p.exprs),
+        names: std::mem::take(&mut p.names),
+        main,
+        defines: std::mem::take(&mut p.defines),
     });
     (tree, p.strict)
 }
 
 fn pos_of(t: &Token<'_>) -> Pos {
-    Pos::new(t.pos, t.line)
+    at(t.pos, t.line)
+}
+
+fn at(offset: usize, line: usize) -> Pos {
+    Pos {
+        offset: offset as u32,
+        line: line as u32,
+    }
+}
+
+fn len32(v: usize) -> u32 {
+    v as u32
 }
 
 impl<'a> Parser<'a> {
@@ -131,12 +192,25 @@ impl<'a> Parser<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// The range of `src` a text token's value is.
+    fn text_span(&self, t: &Token<'a>) -> R<Span> {
+        let start = (t.val.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
+        let end = start + t.val.len();
+        if end > self.src.len() || !self.src.is_char_boundary(start) {
+            return Err(Reject);
+        }
+        Ok(Span {
+            start: len32(start),
+            end: len32(end),
+        })
+    }
+
     /// Nodes up to `{{end}}` (consumed), `{{else` (left after its `{{`) or
     /// the end of input.
-    fn list(&mut self, defines: &mut Vec<DefineNode>) -> R<ListNode> {
+    fn list(&mut self) -> R<List> {
         self.enter()?;
         let pos = self.cur_pos()?;
-        let base = self.nodes.len();
+        let base = self.stack_nodes.len();
         // The main list is the outermost; any other must end in `{{end}}`.
         let top = self.depth == 1;
         loop {
@@ -149,10 +223,8 @@ impl<'a> Parser<'a> {
                 }
                 Kind::Text => {
                     let t = self.next()?;
-                    self.nodes.push(Node::Text(TextNode {
-                        pos: pos_of(&t),
-                        text: Arc::from(t.val.as_ref()),
-                    }));
+                    let span = self.text_span(&t)?;
+                    self.stack_nodes.push(Node::Text(pos_of(&t), span));
                 }
                 Kind::LeftDelim | Kind::LeftTrimDelim => {
                     self.next()?;
@@ -173,16 +245,16 @@ impl<'a> Parser<'a> {
                             break;
                         }
                         Kind::If => {
-                            let n = Node::If(self.branch(defines, false)?);
-                            self.nodes.push(n);
+                            let n = Node::If(self.branch(false)?);
+                            self.stack_nodes.push(n);
                         }
                         Kind::Range => {
-                            let n = Node::Range(self.branch(defines, true)?);
-                            self.nodes.push(n);
+                            let n = Node::Range(self.branch(true)?);
+                            self.stack_nodes.push(n);
                         }
                         Kind::With => {
-                            let n = Node::With(self.branch(defines, false)?);
-                            self.nodes.push(n);
+                            let n = Node::With(self.branch(false)?);
+                            self.stack_nodes.push(n);
                         }
                         Kind::Define => {
                             // Go reads `define` only at the top level.
@@ -190,28 +262,25 @@ impl<'a> Parser<'a> {
                                 let line = self.token(0)?.line;
                                 self.strict = Some(Strict::Unexpected(line, "<define> in command"));
                             }
-                            let d = self.define(defines)?;
-                            defines.push(d);
+                            let d = self.define()?;
+                            self.defines.push(d);
                         }
                         Kind::Template => {
                             let (pos, name, pipe) = self.invocation()?;
-                            self.nodes
-                                .push(Node::Template(TemplateNode { pos, name, pipe }));
+                            let n = self.template_node(pos, name, pipe);
+                            self.stack_nodes.push(n);
                         }
                         Kind::Block => {
                             let (pos, name, pipe) = self.invocation()?;
-                            let body = self.list(defines)?;
-                            self.nodes.push(Node::Template(TemplateNode {
-                                pos,
-                                name: name.clone(),
-                                pipe,
-                            }));
-                            defines.push(DefineNode { pos, name, body });
+                            let body = self.list()?;
+                            let n = self.template_node(pos, name.clone(), pipe);
+                            self.stack_nodes.push(n);
+                            self.defines.push(Define { pos, name, body });
                         }
                         Kind::Break | Kind::Continue => {
                             let t = self.next()?;
                             self.close()?;
-                            self.nodes.push(if t.kind == Kind::Break {
+                            self.stack_nodes.push(if t.kind == Kind::Break {
                                 Node::Break(pos_of(&t))
                             } else {
                                 Node::Continue(pos_of(&t))
@@ -220,10 +289,8 @@ impl<'a> Parser<'a> {
                         _ => {
                             let pipe = self.pipeline(true, false)?;
                             self.close()?;
-                            self.nodes.push(Node::Action(ActionNode {
-                                pos: pipe.pos,
-                                pipe,
-                            }));
+                            let pos = self.pipes[pipe as usize].pos;
+                            self.stack_nodes.push(Node::Action(pos, pipe));
                         }
                     }
                 }
@@ -231,17 +298,72 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        let nodes = self.nodes.drain(base..).collect();
-        Ok(ListNode { pos, nodes })
+        let start = len32(self.nodes.len());
+        self.nodes.extend(self.stack_nodes.drain(base..));
+        let nodes = Span {
+            start,
+            end: len32(self.nodes.len()),
+        };
+        Ok(List { pos, nodes })
+    }
+
+    /// `{{template "name" pipe}}`; in `tpl`, `{{include POS "name" pipe}}`
+    /// (or `nil` without a pipeline).
+    fn template_node(&mut self, pos: Pos, name: SmolStr, pipe: Option<PipeId>) -> Node {
+        let Some(adapt) = self.adapt.filter(|a| a.template_as_include) else {
+            return Node::Template(pos, name, pipe);
+        };
+        let start = len32(self.exprs.len());
+        self.exprs.extend([
+            Expr::Identifier(pos, SmolStr::new_static("include")),
+            Expr::String(pos, self.position(adapt.file, pos)),
+            Expr::String(pos, Arc::from(name.as_str())),
+            match pipe {
+                Some(p) => Expr::Pipe(pos, p),
+                None => Expr::Nil(pos),
+            },
+        ]);
+        let args = Span {
+            start,
+            end: len32(self.exprs.len()),
+        };
+        let pipe = self.single_command_pipe(pos, args);
+        Node::Action(pos, pipe)
+    }
+
+    /// A pipeline of one command with the arguments `args` (in `exprs`).
+    fn single_command_pipe(&mut self, pos: Pos, args: Span) -> PipeId {
+        let c = len32(self.commands.len());
+        self.commands.push(Command { pos, args });
+        self.pipes.push(Pipe {
+            pos,
+            decl: Span::default(),
+            is_assign: false,
+            commands: Span {
+                start: c,
+                end: c + 1,
+            },
+        });
+        len32(self.pipes.len() - 1)
+    }
+
+    /// The hidden argument naming `file:line:col` of `pos` (column in bytes
+    /// from 0, line from the text).
+    fn position(&self, file: &str, pos: Pos) -> Arc<str> {
+        let off = (pos.offset as usize).min(self.src.len());
+        let before = &self.src.as_bytes()[..off];
+        let line = 1 + memchr::memchr_iter(b'\n', before).count();
+        let col = off - memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        Arc::from(format!("{POS_MARK}{file}:{line}:{col}").as_str())
     }
 
     /// `if`, `range` or `with` from its keyword through its `{{end}}`.
-    fn branch(&mut self, defines: &mut Vec<DefineNode>, multi_decl: bool) -> R<BranchNode> {
+    fn branch(&mut self, multi_decl: bool) -> R<Branch> {
         let pos = self.cur_pos()?;
         self.next()?;
         let pipe = self.pipeline(true, multi_decl)?;
         self.close()?;
-        let body = self.list(defines)?;
+        let body = self.list()?;
         let mut else_body = None;
         if self.peek()? == Kind::Else {
             self.next()?;
@@ -249,9 +371,9 @@ impl<'a> Parser<'a> {
                 // `else if`/`else with`: the inner branch takes the `{{end}}`.
                 Kind::If | Kind::With => {
                     let inner = if self.peek()? == Kind::If {
-                        Node::If(self.branch(defines, false)?)
+                        Node::If(self.branch(false)?)
                     } else {
-                        Node::With(self.branch(defines, false)?)
+                        Node::With(self.branch(false)?)
                     };
                     match self.peek()? {
                         Kind::RightDelim | Kind::RightTrimDelim => {
@@ -260,18 +382,23 @@ impl<'a> Parser<'a> {
                         Kind::Eof | Kind::LeftDelim | Kind::LeftTrimDelim | Kind::Text => {}
                         _ => return Err(Reject),
                     }
-                    else_body = Some(ListNode {
+                    let start = len32(self.nodes.len());
+                    self.nodes.push(inner);
+                    else_body = Some(List {
                         pos: self.cur_pos()?,
-                        nodes: vec![inner],
+                        nodes: Span {
+                            start,
+                            end: start + 1,
+                        },
                     });
                 }
                 _ => {
                     self.close()?;
-                    else_body = Some(self.list(defines)?);
+                    else_body = Some(self.list()?);
                 }
             }
         }
-        Ok(BranchNode {
+        Ok(Branch {
             pos,
             pipe,
             body,
@@ -279,13 +406,13 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn define(&mut self, defines: &mut Vec<DefineNode>) -> R<DefineNode> {
+    fn define(&mut self) -> R<Define> {
         let pos = self.cur_pos()?;
         self.next()?;
         let name = self.expect(Kind::String)?;
         self.close()?;
-        let body = self.list(defines)?;
-        Ok(DefineNode {
+        let body = self.list()?;
+        Ok(Define {
             pos,
             name: SmolStr::from(name.val.as_ref()),
             body,
@@ -294,7 +421,7 @@ impl<'a> Parser<'a> {
 
     /// `template "name" [pipeline]` or the same head of a `block`, with its
     /// closing delimiter.
-    fn invocation(&mut self) -> R<(Pos, SmolStr, Option<PipeNode>)> {
+    fn invocation(&mut self) -> R<(Pos, SmolStr, Option<PipeId>)> {
         let pos = self.cur_pos()?;
         self.next()?;
         let name = self.expect(Kind::String)?;
@@ -306,17 +433,15 @@ impl<'a> Parser<'a> {
         Ok((pos, SmolStr::from(name.val.as_ref()), pipe))
     }
 
-    fn pipeline(&mut self, allow_decl: bool, multi_decl: bool) -> R<PipeNode> {
+    fn pipeline(&mut self, allow_decl: bool, multi_decl: bool) -> R<PipeId> {
         let pos = self.cur_pos()?;
-        let mut decl = Vec::new();
+        let decl_start = len32(self.names.len());
         let mut is_assign = false;
         if allow_decl && self.peek()? == Kind::Variable {
             // Look ahead over `$a, $b` for `:=` or `=`; without one the
             // variables are the start of a command.
             let mut k = 0;
-            let mut count = 0;
             while self.peek_at(k)? == Kind::Variable {
-                count += 1;
                 k += 1;
                 if self.peek_at(k)? == Kind::Comma {
                     k += 1;
@@ -325,36 +450,48 @@ impl<'a> Parser<'a> {
             let op = self.peek_at(k)?;
             if matches!(op, Kind::Declare | Kind::Assign) {
                 is_assign = op == Kind::Assign;
-                decl.reserve(count);
                 for _ in 0..=k {
                     let t = self.next()?;
                     if t.kind == Kind::Variable {
-                        decl.push(SmolStr::from(t.val.as_ref()));
+                        self.names.push(SmolStr::from(t.val.as_ref()));
                     }
                 }
             }
         }
-        if (!multi_decl && decl.len() > 1) || decl.len() > 2 {
+        let decl = Span {
+            start: decl_start,
+            end: len32(self.names.len()),
+        };
+        let count = decl.end - decl.start;
+        if (!multi_decl && count > 1) || count > 2 {
             return Err(Reject);
         }
-        // Room for the `__print` command the Rewriter appends to actions.
-        let mut commands = Vec::with_capacity(2);
-        commands.push(self.command()?);
+        let base = self.stack_commands.len();
+        let c = self.command()?;
+        self.stack_commands.push(c);
         while self.peek()? == Kind::Pipe {
             self.next()?;
-            commands.push(self.command()?);
+            let c = self.command()?;
+            self.stack_commands.push(c);
         }
-        Ok(PipeNode {
+        let start = len32(self.commands.len());
+        self.commands.extend(self.stack_commands.drain(base..));
+        let commands = Span {
+            start,
+            end: len32(self.commands.len()),
+        };
+        self.pipes.push(Pipe {
             pos,
             decl,
-            commands,
             is_assign,
-        })
+            commands,
+        });
+        Ok(len32(self.pipes.len() - 1))
     }
 
-    fn command(&mut self) -> R<CommandNode> {
+    fn command(&mut self) -> R<Command> {
         let pos = self.cur_pos()?;
-        let base = self.args.len();
+        let base = self.stack_args.len();
         loop {
             let arg = match self.peek()? {
                 Kind::LeftParen => {
@@ -364,17 +501,20 @@ impl<'a> Parser<'a> {
                     let pipe = self.pipeline(false, false)?;
                     self.leave();
                     self.expect(Kind::RightParen)?;
-                    let fields = self.chain(self.last_pos + 1, Vec::new())?;
+                    let start = len32(self.names.len());
+                    let fields = self.chain(self.last_pos + 1, start)?;
                     let inner = Expr::Pipe(at, pipe);
                     if fields.is_empty() {
                         inner
                     } else {
-                        Expr::Chain(at, Box::new(inner), fields)
+                        self.exprs.push(inner);
+                        Expr::Chain(at, len32(self.exprs.len() - 1), fields)
                     }
                 }
                 Kind::Dot => {
                     let t = self.next()?;
-                    let fields = self.chain(t.pos + 1, Vec::new())?;
+                    let start = len32(self.names.len());
+                    let fields = self.chain(t.pos + 1, start)?;
                     if fields.is_empty() {
                         Expr::Dot(pos_of(&t))
                     } else {
@@ -383,24 +523,27 @@ impl<'a> Parser<'a> {
                 }
                 Kind::Field => {
                     let t = self.next()?;
-                    let mut fields = Vec::new();
-                    split_fields(&t.val, &mut fields);
-                    let fields = self.chain(t.pos + t.val.len(), fields)?;
+                    let start = len32(self.names.len());
+                    split_fields(&t.val, &mut self.names);
+                    let fields = self.chain(t.pos + t.val.len(), start)?;
                     Expr::Field(pos_of(&t), fields)
                 }
                 Kind::Variable => {
                     let t = self.next()?;
-                    let fields = self.chain(t.pos + t.val.len(), Vec::new())?;
+                    let start = len32(self.names.len());
+                    let fields = self.chain(t.pos + t.val.len(), start)?;
                     Expr::Variable(pos_of(&t), SmolStr::from(t.val.as_ref()), fields)
                 }
                 Kind::Identifier => {
                     let t = self.next()?;
-                    let fields = self.chain(t.pos + t.val.len(), Vec::new())?;
+                    let start = len32(self.names.len());
+                    let fields = self.chain(t.pos + t.val.len(), start)?;
                     let ident = Expr::Identifier(pos_of(&t), SmolStr::from(t.val.as_ref()));
                     if fields.is_empty() {
                         ident
                     } else {
-                        Expr::Chain(pos_of(&t), Box::new(ident), fields)
+                        self.exprs.push(ident);
+                        Expr::Chain(pos_of(&t), len32(self.exprs.len() - 1), fields)
                     }
                 }
                 Kind::String => {
@@ -421,26 +564,101 @@ impl<'a> Parser<'a> {
                 }
                 _ => break,
             };
-            self.args.push(arg);
+            let head = self.stack_args.len() == base;
+            match self.adapt {
+                Some(adapt) => self.push_adapted(adapt, arg, head),
+                None => self.stack_args.push(arg),
+            }
         }
-        if self.args.len() == base {
+        if self.stack_args.len() == base {
             return Err(Reject);
         }
-        let args = self.args.drain(base..).collect();
-        Ok(CommandNode { pos, args })
+        let start = len32(self.exprs.len());
+        self.exprs.extend(self.stack_args.drain(base..));
+        let args = Span {
+            start,
+            end: len32(self.exprs.len()),
+        };
+        Ok(Command { pos, args })
     }
 
-    /// Appends the `.field` tokens that directly follow (no space) a term
-    /// ending at `end`.
-    fn chain(&mut self, mut end: usize, mut fields: Vec<SmolStr>) -> R<Vec<SmolStr>> {
+    /// Pushes a command's argument as [`Adapt`] has it: a positioned
+    /// function's head gets its position after it, and a field chain ending
+    /// in `AsConfig`/`AsSecrets` reads its receiver and calls the helper
+    /// (not when the chain is a function call's result heading the command).
+    fn push_adapted(&mut self, adapt: Adapt<'_>, arg: Expr, head: bool) {
+        if head && let Expr::Identifier(pos, name) = &arg {
+            let pos = *pos;
+            let positioned = POSITIONED.contains(&name.as_str());
+            self.stack_args.push(arg);
+            if positioned {
+                let mark = self.position(adapt.file, pos);
+                self.stack_args.push(Expr::String(pos, mark));
+            }
+            return;
+        }
+        let head_call = head
+            && matches!(&arg, Expr::Chain(_, inner, _)
+                if matches!(self.exprs[*inner as usize], Expr::Identifier(..)));
+        let method = match &arg {
+            Expr::Field(_, f) | Expr::Variable(_, _, f) | Expr::Chain(_, _, f) if !f.is_empty() => {
+                match self.names[f.end as usize - 1].as_str() {
+                    "AsConfig" => Some("__asConfig"),
+                    "AsSecrets" => Some("__asSecrets"),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(func) = method.filter(|_| !head_call) else {
+            self.stack_args.push(arg);
+            return;
+        };
+        let shorter = |f: Span| Span {
+            start: f.start,
+            end: f.end - 1,
+        };
+        let (pos, receiver) = match arg {
+            Expr::Field(p, f) if f.end - f.start == 1 => (p, Expr::Dot(p)),
+            Expr::Field(p, f) => (p, Expr::Field(p, shorter(f))),
+            Expr::Variable(p, n, f) => (p, Expr::Variable(p, n, shorter(f))),
+            Expr::Chain(p, inner, f) if f.end - f.start == 1 => (
+                p,
+                std::mem::replace(&mut self.exprs[inner as usize], Expr::Nil(p)),
+            ),
+            Expr::Chain(p, inner, f) => (p, Expr::Chain(p, inner, shorter(f))),
+            other => {
+                self.stack_args.push(other);
+                return;
+            }
+        };
+        let start = len32(self.exprs.len());
+        self.exprs
+            .extend([Expr::Identifier(pos, SmolStr::new_static(func)), receiver]);
+        let pipe = self.single_command_pipe(
+            pos,
+            Span {
+                start,
+                end: start + 2,
+            },
+        );
+        self.stack_args.push(Expr::Pipe(pos, pipe));
+    }
+
+    /// Appends (to `names`, from `start`) the `.field` tokens that directly
+    /// follow (no space) a term ending at `end`.
+    fn chain(&mut self, mut end: usize, start: u32) -> R<Span> {
         loop {
             let t = self.token(0)?;
             if t.kind != Kind::Field || t.pos != end {
-                return Ok(fields);
+                return Ok(Span {
+                    start,
+                    end: len32(self.names.len()),
+                });
             }
             let t = self.next()?;
             end = t.pos + t.val.len();
-            split_fields(&t.val, &mut fields);
+            split_fields(&t.val, &mut self.names);
         }
     }
 }
