@@ -66,6 +66,9 @@ pub struct Parser<'a> {
     exprs: Vec<Expr>,
     names: Vec<SmolStr>,
     defines: Vec<Define>,
+    /// Offsets where lines start, for the hidden positions: built on the
+    /// first, since a file may have hundreds of `include`s.
+    line_starts: Option<Vec<usize>>,
     /// The first place Go rejects and gotmpl does not.
     strict: Option<Strict>,
 }
@@ -103,6 +106,7 @@ pub fn parse(src: &str, adapt: Option<Adapt<'_>>) -> (R<Tree>, Option<Strict>) {
         exprs: Vec::new(),
         names: Vec::new(),
         defines: Vec::new(),
+        line_starts: None,
         strict: None,
     };
     let tree = p.list().and_then(|main| {
@@ -313,10 +317,11 @@ impl<'a> Parser<'a> {
         let Some(adapt) = self.adapt.filter(|a| a.template_as_include) else {
             return Node::Template(pos, name, pipe);
         };
+        let mark = self.position(adapt.file, pos);
         let start = len32(self.exprs.len());
         self.exprs.extend([
             Expr::Identifier(pos, SmolStr::new_static("include")),
-            Expr::String(pos, self.position(adapt.file, pos)),
+            Expr::String(pos, mark),
             Expr::String(pos, Arc::from(name.as_str())),
             match pipe {
                 Some(p) => Expr::Pipe(pos, p),
@@ -349,11 +354,17 @@ impl<'a> Parser<'a> {
 
     /// The hidden argument naming `file:line:col` of `pos` (column in bytes
     /// from 0, line from the text).
-    fn position(&self, file: &str, pos: Pos) -> Arc<str> {
-        let off = (pos.offset as usize).min(self.src.len());
-        let before = &self.src.as_bytes()[..off];
-        let line = 1 + memchr::memchr_iter(b'\n', before).count();
-        let col = off - memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    fn position(&mut self, file: &str, pos: Pos) -> Arc<str> {
+        let src = self.src;
+        let starts = self.line_starts.get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let off = (pos.offset as usize).min(src.len());
+        // The line holding `off` is the last one starting at or before it.
+        let line = starts.partition_point(|&s| s <= off);
+        let col = off - starts[line - 1];
         Arc::from(format!("{POS_MARK}{file}:{line}:{col}").as_str())
     }
 
