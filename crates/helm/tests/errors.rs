@@ -367,6 +367,9 @@ fn function_errors_carry_gos_messages() {
         ),
         ("ipv4literal", "a: {{ urlParse \"http://[10.0.0.1]/\" }}\n"),
         ("tomlnil", "a: {{ toToml nil }}\n"),
+        ("slicestring", "a: {{ slice \"abc\" 1 2 }}\n"),
+        ("slicebounds", "a: {{ mustSlice (list 1 2) 1 5 }}\n"),
+        ("slicenil", "a: {{ slice nil }}\n"),
         ("cakey", "a: {{ genCAWithKey \"x\" 1 \"junk\" }}\n"),
         (
             "cadsa",

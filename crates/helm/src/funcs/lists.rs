@@ -117,8 +117,35 @@ pub fn register(r: &mut Reg) {
             l.into_iter().map(|x| Value::String(x.into())).collect(),
         ))
     });
+    // Sprig's, which replaces Go's builtin `slice` in Helm: lists only, at
+    // most two indices (any that cast to an int), nil for an empty list.
+    // `slice` panics where `mustSlice` errs; Helm reports both the same way.
     for name in ["slice", "mustSlice"] {
-        let _ = name;
+        r.f(name, |a| {
+            let l = match arg(a, 0) {
+                Value::List(l) => l,
+                Value::Nil => {
+                    return Err(err(
+                        "runtime error: invalid memory address or nil pointer dereference",
+                    ));
+                }
+                other => {
+                    return Err(err(format!(
+                        "list should be type of slice or array but {}",
+                        kind_of(&other)
+                    )));
+                }
+            };
+            if l.is_empty() {
+                return Ok(Value::Nil);
+            }
+            let start = a.get(1).map_or(0, to_i64);
+            let end = a.get(2).map_or(l.len() as i64, to_i64);
+            if start < 0 || end < start || end > l.len() as i64 {
+                return Err(err("reflect.Value.Slice: slice index out of bounds"));
+            }
+            Ok(list(l[start as usize..end as usize].to_vec()))
+        });
     }
     r.f("until", |a| {
         let n = to_i64(&arg(a, 0));

@@ -464,11 +464,16 @@ fn go_printf(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
     let chars: Vec<char> = format.chars().collect();
     let mut i = 0;
     let mut argi = 0;
+    // Verbs Go refuses for their argument (`%d` of a float: chart values
+    // are float64 in Helm), as the char range of the spec: printed as Go's
+    // `%!d(float64=7)`, which gotmpl's printf does not do.
+    let mut refused: Vec<(usize, usize)> = Vec::new();
     while i < chars.len() {
         if chars[i] != '%' {
             i += 1;
             continue;
         }
+        let spec = i;
         i += 1;
         if chars.get(i) == Some(&'%') {
             i += 1;
@@ -511,15 +516,36 @@ fn go_printf(args: &[Value]) -> Result<Value, gotmpl::TemplateError> {
                     && let Some(n) = super::durations::nanos(a)
                 {
                     *a = Value::Int(n);
+                } else if let Value::Float(_) = a
+                    && matches!(verb, 'd' | 'o' | 'O' | 'c' | 'U')
+                {
+                    // The value as `%v` with the spec's flags and width.
+                    let how: String = chars[spec..i].iter().chain(['v'].iter()).collect();
+                    let shown = strval(&go_printf(&[s(how), a.clone()])?);
+                    *a = s(format!("%!{verb}(float64={shown})"));
+                    refused.push((spec, i));
                 }
             }
             argi += 1;
             i += 1;
         }
     }
+    let format = if refused.is_empty() {
+        format.clone()
+    } else {
+        let mut f = String::with_capacity(format.len());
+        let mut from = 0;
+        for (start, end) in refused {
+            f.extend(&chars[from..start]);
+            f.push_str("%s");
+            from = end + 1;
+        }
+        f.extend(&chars[from..]);
+        std::sync::Arc::from(f)
+    };
     let n = rest.len();
     let mut data = crate::coalesce::Table::new();
-    data.insert("f".into(), Value::String(format.clone()));
+    data.insert("f".into(), Value::String(format));
     for (k, v) in rest.into_iter().enumerate() {
         data.insert(format!("a{k}").as_str().into(), v);
     }
