@@ -271,18 +271,34 @@ fn protect_comment_trim(src: &str) -> Cow<'_, str> {
     }
 }
 
-pub fn parse_tree(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
-    parse_with(name, src, template_as_include)
+fn parse_with(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
+    parse_adapted(name, src, template_as_include).map_err(|e| parse_error(name, &e))
 }
 
-fn parse_with(name: &str, src: &str, template_as_include: bool) -> Result<Tree, Error> {
+fn parse_adapted(
+    name: &str,
+    src: &str,
+    template_as_include: bool,
+) -> Result<Tree, gotmpl::TemplateError> {
     let fixed = protect_comment_trim(src);
     let adapt = Adapt {
         file: name,
         template_as_include,
+        defined: funcs::defined,
     };
     crate::template::parse(Some(name), fixed.as_ref(), Some(adapt))
-        .map_err(|e| parse_error(name, &e))
+}
+
+/// Parses a `tpl` text (positions name `name`, the calling template);
+/// errors as Helm words them, for its template named `gotpl`.
+pub fn parse_tpl(name: &str, text: &str) -> Result<Tree, String> {
+    parse_adapted(name, text, true).map_err(|e| match e {
+        gotmpl::TemplateError::Parse { line, message, .. }
+        | gotmpl::TemplateError::Lex { line, message, .. } => {
+            format!("template: gotpl:{line}: {message}")
+        }
+        other => other.to_string(),
+    })
 }
 
 fn parse_error(name: &str, e: &gotmpl::TemplateError) -> Error {
@@ -314,6 +330,7 @@ pub fn exec_error(file: &str, e: &gotmpl::TemplateError) -> Error {
 }
 
 /// The shared state behind `include` and `tpl`.
+#[derive(Default)]
 pub struct Shared {
     /// The chart's definitions and the templates parsed before any runs.
     pub template: OnceLock<Set>,

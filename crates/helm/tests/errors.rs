@@ -196,6 +196,33 @@ fn parse_errors_name_the_file_and_line_like_helm() {
     );
 }
 
+/// Go refuses to parse a template naming a function it does not have, even
+/// where it would never run (Helm drops Sprig's `env` and `expandenv`), and
+/// before a later syntax error; in a `tpl` text too.
+#[test]
+fn undefined_functions_are_parse_errors_like_helm() {
+    let cases = [
+        ("untaken", "a: {{ if false }}{{ nosuch 1 }}{{ end }}\n"),
+        ("env", "a: {{ env \"HOME\" }}\n"),
+        ("indefine", "{{ define \"x\" }}\n{{ nope }}{{ end }}\n"),
+        ("chained", "a: {{ (nope).x }}\n"),
+        ("beforesyntax", "a: {{ nope }}\n{{ end }}\n{{ if }}\n"),
+        ("intpl", "a: {{ tpl \"x\\n{{ nope }}\" . }}\n"),
+    ];
+    for (name, template) in cases {
+        let c = chart(name, &[("templates/a.yaml", template)]);
+        let helm = helm_error(&c);
+        assert!(helm.contains("not defined"), "{name}: {helm}");
+        // Helm's trace of where `tpl` ran is not skiff's (see the README).
+        let message = helm.rsplit_once(">: ").map_or(helm.as_str(), |(_, m)| m);
+        let skiff = skiff_error(&c);
+        assert!(
+            skiff.ends_with(message),
+            "{name}:\n  helm:  {helm}\n  skiff: {skiff}"
+        );
+    }
+}
+
 /// Templates without definitions are parsed only when they run: a parse
 /// error in one still comes before any execution error and before a later
 /// parse error in Helm's order (Helm parses every template first), also when

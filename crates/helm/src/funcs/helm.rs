@@ -118,7 +118,7 @@ pub fn register(r: &mut Reg, shared: &Arc<Shared>) {
         let t = match shared.tpl_cache.get(&name, &text) {
             Some(t) => t,
             None => {
-                let tree = engine::parse_tree(&name, &text, true).map_err(|e| {
+                let tree = engine::parse_tpl(&name, &text).map_err(|e| {
                     generic_error(
                         pos,
                         &format!("error calling tpl: cannot parse template {text:?}: {e}"),

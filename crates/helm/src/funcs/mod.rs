@@ -190,6 +190,20 @@ impl Reg<'_> {
     }
 }
 
+/// Whether templates can call a function `name` (ours, Sprig's or Go's): Go
+/// refuses to parse a template that names any other, even where it would
+/// never run.
+pub fn defined(name: &str) -> bool {
+    static NAMES: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            let mut names: std::collections::HashSet<String> =
+                all(&Arc::new(Shared::default())).into_keys().collect();
+            names.extend(crate::template::builtin_names().map(str::to_string));
+            names
+        });
+    NAMES.contains(name)
+}
+
 /// Every function, with `include`/`tpl` bound to the chart's template set.
 pub fn all(shared: &Arc<Shared>) -> FuncMap {
     let mut m = FuncMap::new();

@@ -40,6 +40,9 @@ pub(crate) fn parse(
         (Ok(tree), None) => return Ok(tree),
         // Go stops reading there: what follows cannot fail it.
         (_, Some(Strict::Unexpected(line, what))) => (line, format!("unexpected {what}")),
+        (_, Some(Strict::Undefined(line, function))) => {
+            (line, format!("function {function:?} not defined"))
+        }
         (Ok(_), Some(Strict::Eof)) => (
             1 + memchr::memchr_iter(b'\n', src.as_bytes()).count(),
             "unexpected EOF".to_string(),
@@ -57,6 +60,11 @@ pub(crate) fn parse(
         col: 0,
         message,
     })
+}
+
+/// The names of Go's builtin functions (those Sprig does not replace).
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
+    builtins::all().into_iter().map(|(name, _)| name)
 }
 
 /// Our parser alone, as lenient as gotmpl's, its tree in gotmpl's types;

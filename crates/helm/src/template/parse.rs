@@ -39,10 +39,13 @@ type R<T> = Result<T, Reject>;
 ///   also ranged over; it becomes a call to `__asConfig`/`__asSecrets`.
 /// - In `tpl` (`template_as_include`), `{{template}}` must reach the chart's
 ///   definitions: it becomes `include`.
+/// - Go refuses a template that names a function it does not have
+///   (`defined`), even where it would never run; gotmpl does not look.
 #[derive(Clone, Copy)]
 pub struct Adapt<'a> {
     pub file: &'a str,
     pub template_as_include: bool,
+    pub defined: fn(&str) -> bool,
 }
 
 pub struct Parser<'a> {
@@ -85,6 +88,8 @@ pub enum Strict {
     Unexpected(usize, &'static str),
     /// `unexpected EOF`, on the line where the input ends.
     Eof,
+    /// `function "name" not defined`, on this line (with [`Adapt`] only).
+    Undefined(usize, String),
 }
 
 /// Parses `src` into its tree (main list and `define`/`block` templates, as
@@ -547,6 +552,12 @@ impl<'a> Parser<'a> {
                 }
                 Kind::Identifier => {
                     let t = self.next()?;
+                    if let Some(adapt) = self.adapt
+                        && self.strict.is_none()
+                        && !(adapt.defined)(&t.val)
+                    {
+                        self.strict = Some(Strict::Undefined(t.line, t.val.to_string()));
+                    }
                     let start = len32(self.names.len());
                     let fields = self.chain(t.pos + t.val.len(), start)?;
                     let ident = Expr::Identifier(pos_of(&t), SmolStr::from(t.val.as_ref()));
