@@ -194,13 +194,15 @@ impl Reg<'_> {
 /// refuses to parse a template that names any other, even where it would
 /// never run.
 pub fn defined(name: &str) -> bool {
-    static NAMES: std::sync::LazyLock<std::collections::HashSet<String>> =
-        std::sync::LazyLock::new(|| {
-            let mut names: std::collections::HashSet<String> =
-                all(&Arc::new(Shared::default())).into_keys().collect();
-            names.extend(crate::template::builtin_names().map(str::to_string));
-            names
-        });
+    type Names = std::collections::HashSet<
+        String,
+        std::hash::BuildHasherDefault<crate::template::exec::Fnv>,
+    >;
+    static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(|| {
+        let mut names: Names = all(&Arc::new(Shared::default())).into_keys().collect();
+        names.extend(crate::template::builtin_names().map(str::to_string));
+        names
+    });
     NAMES.contains(name)
 }
 
