@@ -196,11 +196,12 @@ fn parse_errors_name_the_file_and_line_like_helm() {
     );
 }
 
-/// Go refuses to parse a template naming a function it does not have, even
-/// where it would never run (Helm drops Sprig's `env` and `expandenv`), and
-/// before a later syntax error; in a `tpl` text too.
+/// Go's parser refuses a template naming a function it does not have (Helm
+/// drops Sprig's `env` and `expandenv`) or a variable not in scope, and a
+/// `{{break}}` or `{{continue}}` outside a `range` body: even where they would
+/// never run, and before a later syntax error; in a `tpl` text too.
 #[test]
-fn undefined_functions_are_parse_errors_like_helm() {
+fn unknown_names_and_stray_breaks_are_parse_errors_like_helm() {
     let cases = [
         ("untaken", "a: {{ if false }}{{ nosuch 1 }}{{ end }}\n"),
         ("env", "a: {{ env \"HOME\" }}\n"),
@@ -208,11 +209,37 @@ fn undefined_functions_are_parse_errors_like_helm() {
         ("chained", "a: {{ (nope).x }}\n"),
         ("beforesyntax", "a: {{ nope }}\n{{ end }}\n{{ if }}\n"),
         ("intpl", "a: {{ tpl \"x\\n{{ nope }}\" . }}\n"),
+        ("variable", "a: {{ if false }}{{ $y.z }}{{ end }}\n"),
+        (
+            "outofbranch",
+            "{{ if true }}{{ $b := 2 }}{{ end }}\n{{ $b }}\n",
+        ),
+        (
+            "outofrange",
+            "{{ range $i, $v := list 1 }}{{ end }}{{ $v }}\n",
+        ),
+        (
+            "intodefine",
+            "{{ $a := 1 }}{{ define \"d\" }}{{ $a }}{{ end }}\n",
+        ),
+        (
+            "intoblock",
+            "{{ $s := 1 }}{{ block \"b\" . }}{{ $s }}{{ end }}\n",
+        ),
+        ("break", "{{ break }}\n"),
+        (
+            "rangeelse",
+            "{{ range list 1 }}{{ else }}{{ break }}{{ end }}\n",
+        ),
+        ("continue", "a\n{{ if true }}{{ continue }}{{ end }}\n"),
     ];
     for (name, template) in cases {
         let c = chart(name, &[("templates/a.yaml", template)]);
         let helm = helm_error(&c);
-        assert!(helm.contains("not defined"), "{name}: {helm}");
+        assert!(
+            helm.starts_with("parse error at") || helm.contains("cannot parse template"),
+            "{name}: {helm}"
+        );
         // Helm's trace of where `tpl` ran is not skiff's (see the README).
         let message = helm.rsplit_once(">: ").map_or(helm.as_str(), |(_, m)| m);
         let skiff = skiff_error(&c);

@@ -243,7 +243,7 @@ impl<'a> Run<'a> {
                     // `$_ := set $d "k" v` changes the dict `$d` holds in
                     // Go; ours are immutable, so `$d` gets the changed one.
                     if let Some(target) = self.mutated_variable(pipe) {
-                        self.assign(target, v.clone());
+                        self.assign(target, v.clone())?;
                     }
                     self.bind_decl(pipe, v)?;
                 }
@@ -325,19 +325,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// `$x = v`: where `$x` was declared (or, as gotmpl does, declared here).
-    fn assign(&mut self, name: &'a SmolStr, v: Value) {
+    /// `$x = v`: where `$x` was declared; Go's error when it was not.
+    fn assign(&mut self, name: &'a SmolStr, v: Value) -> R<()> {
         match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = v,
-            None => self.declare(name, v),
+            Some(slot) => {
+                slot.1 = v;
+                Ok(())
+            }
+            None => fail(format!("undefined variable: {name}")),
         }
     }
 
-    fn bind(&mut self, pipe: &'a Pipe, name: &'a SmolStr, v: Value) {
+    fn bind(&mut self, pipe: &'a Pipe, name: &'a SmolStr, v: Value) -> R<()> {
         if pipe.is_assign {
-            self.assign(name, v);
+            self.assign(name, v)
         } else {
             self.declare(name, v);
+            Ok(())
         }
     }
 
@@ -345,10 +349,7 @@ impl<'a> Run<'a> {
     fn bind_decl(&mut self, pipe: &'a Pipe, v: Value) -> R<()> {
         match self.tree.names(pipe.decl) {
             [] => Ok(()),
-            [name] => {
-                self.bind(pipe, name, v);
-                Ok(())
-            }
+            [name] => self.bind(pipe, name, v),
             more => fail(format!(
                 "cannot assign {} variables outside a range pipeline",
                 more.len()
@@ -455,10 +456,10 @@ impl<'a> Run<'a> {
         let outer = self.open();
         match self.tree.names(pipe.decl) {
             [] => {}
-            [v] => self.bind(pipe, v, item.clone()),
+            [v] => self.bind(pipe, v, item.clone())?,
             [k, v, ..] => {
-                self.bind(pipe, k, key);
-                self.bind(pipe, v, item.clone());
+                self.bind(pipe, k, key)?;
+                self.bind(pipe, v, item.clone())?;
             }
         }
         let r = self.list(out, &b.body, item);

@@ -40,9 +40,7 @@ pub(crate) fn parse(
         (Ok(tree), None) => return Ok(tree),
         // Go stops reading there: what follows cannot fail it.
         (_, Some(Strict::Unexpected(line, what))) => (line, format!("unexpected {what}")),
-        (_, Some(Strict::Undefined(line, function))) => {
-            (line, format!("function {function:?} not defined"))
-        }
+        (_, Some(Strict::Refused(line, message))) => (line, message),
         (Ok(_), Some(Strict::Eof)) => (
             1 + memchr::memchr_iter(b'\n', src.as_bytes()).count(),
             "unexpected EOF".to_string(),

@@ -69,6 +69,12 @@ pub struct Parser<'a> {
     exprs: Vec<Expr>,
     names: Vec<SmolStr>,
     defines: Vec<Define>,
+    /// The variables in scope, as Go's parser knows them: `$`, and those
+    /// declared before in the enclosing `if`/`with`/`range` (pipeline and
+    /// body, up to its `{{end}}`) or at the top of the template.
+    vars: Vec<SmolStr>,
+    /// How many `range` bodies enclose the parse (`{{break}}` needs one).
+    ranges: usize,
     /// Offsets where lines start, for the hidden positions: built on the
     /// first, since a file may have hundreds of `include`s.
     line_starts: Option<Vec<usize>>,
@@ -88,8 +94,11 @@ pub enum Strict {
     Unexpected(usize, &'static str),
     /// `unexpected EOF`, on the line where the input ends.
     Eof,
-    /// `function "name" not defined`, on this line (with [`Adapt`] only).
-    Undefined(usize, String),
+    /// What Go's parser checks beyond the syntax, with Go's message, on
+    /// this line: a function it does not have (`function "f" not defined`,
+    /// with [`Adapt`] only), a variable not in scope (`undefined variable
+    /// "$x"`), `{{break}}` or `{{continue}}` outside a `{{range}}` body.
+    Refused(usize, String),
 }
 
 /// Parses `src` into its tree (main list and `define`/`block` templates, as
@@ -111,6 +120,8 @@ pub fn parse(src: &str, adapt: Option<Adapt<'_>>) -> (R<Tree>, Option<Strict>) {
         exprs: Vec::new(),
         names: Vec::new(),
         defines: Vec::new(),
+        vars: vec![SmolStr::new_static("$")],
+        ranges: 0,
         line_starts: None,
         strict: None,
     };
@@ -201,6 +212,24 @@ impl<'a> Parser<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// Notes Go's error at `line`, unless an earlier one was noted.
+    fn refuse(&mut self, line: usize, message: String) {
+        if self.strict.is_none() {
+            self.strict = Some(Strict::Refused(line, message));
+        }
+    }
+
+    /// A definition's body: parsed with only `$` in scope and outside any
+    /// `range`, as Go parses it (a template of its own).
+    fn definition_body(&mut self) -> R<List> {
+        let vars = std::mem::replace(&mut self.vars, vec![SmolStr::new_static("$")]);
+        let ranges = std::mem::replace(&mut self.ranges, 0);
+        let body = self.list();
+        self.vars = vars;
+        self.ranges = ranges;
+        body
+    }
+
     /// The range of `src` a text token's value is.
     fn text_span(&self, t: &Token<'a>) -> R<Span> {
         let start = (t.val.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
@@ -281,14 +310,28 @@ impl<'a> Parser<'a> {
                         }
                         Kind::Block => {
                             let (pos, name, pipe) = self.invocation()?;
-                            let body = self.list()?;
+                            let body = self.definition_body()?;
                             let n = self.template_node(pos, name.clone(), pipe);
                             self.stack_nodes.push(n);
                             self.defines.push(Define { pos, name, body });
                         }
                         Kind::Break | Kind::Continue => {
                             let t = self.next()?;
-                            self.close()?;
+                            let end = self.next()?;
+                            if !matches!(end.kind, Kind::RightDelim | Kind::RightTrimDelim) {
+                                return Err(Reject);
+                            }
+                            if self.ranges == 0 {
+                                let what = if t.kind == Kind::Break {
+                                    "break"
+                                } else {
+                                    "continue"
+                                };
+                                self.refuse(
+                                    end.line,
+                                    format!("{{{{{what}}}}} outside {{{{range}}}}"),
+                                );
+                            }
                             self.stack_nodes.push(if t.kind == Kind::Break {
                                 Node::Break(pos_of(&t))
                             } else {
@@ -375,11 +418,22 @@ impl<'a> Parser<'a> {
 
     /// `if`, `range` or `with` from its keyword through its `{{end}}`.
     fn branch(&mut self, multi_decl: bool) -> R<Branch> {
+        // What the branch declares is in scope up to its `{{end}}`.
+        let scope = self.vars.len();
+        let b = self.branch_in_scope(multi_decl);
+        self.vars.truncate(scope);
+        b
+    }
+
+    fn branch_in_scope(&mut self, multi_decl: bool) -> R<Branch> {
         let pos = self.cur_pos()?;
-        self.next()?;
+        let is_range = self.next()?.kind == Kind::Range;
         let pipe = self.pipeline(true, multi_decl)?;
         self.close()?;
-        let body = self.list()?;
+        self.ranges += usize::from(is_range);
+        let body = self.list();
+        self.ranges -= usize::from(is_range);
+        let body = body?;
         let mut else_body = None;
         if self.peek()? == Kind::Else {
             self.next()?;
@@ -427,7 +481,7 @@ impl<'a> Parser<'a> {
         self.next()?;
         let name = self.expect(Kind::String)?;
         self.close()?;
-        let body = self.list()?;
+        let body = self.definition_body()?;
         Ok(Define {
             pos,
             name: SmolStr::from(name.val.as_ref()),
@@ -469,7 +523,9 @@ impl<'a> Parser<'a> {
                 for _ in 0..=k {
                     let t = self.next()?;
                     if t.kind == Kind::Variable {
-                        self.names.push(SmolStr::from(t.val.as_ref()));
+                        let name = SmolStr::from(t.val.as_ref());
+                        self.vars.push(name.clone());
+                        self.names.push(name);
                     }
                 }
             }
@@ -546,6 +602,9 @@ impl<'a> Parser<'a> {
                 }
                 Kind::Variable => {
                     let t = self.next()?;
+                    if !self.vars.iter().any(|v| *v == *t.val) {
+                        self.refuse(t.line, format!("undefined variable {:?}", t.val));
+                    }
                     let start = len32(self.names.len());
                     let fields = self.chain(t.pos + t.val.len(), start)?;
                     Expr::Variable(pos_of(&t), SmolStr::from(t.val.as_ref()), fields)
@@ -556,7 +615,10 @@ impl<'a> Parser<'a> {
                         && self.strict.is_none()
                         && !(adapt.defined)(&t.val)
                     {
-                        self.strict = Some(Strict::Undefined(t.line, t.val.to_string()));
+                        self.strict = Some(Strict::Refused(
+                            t.line,
+                            format!("function {:?} not defined", t.val),
+                        ));
                     }
                     let start = len32(self.names.len());
                     let fields = self.chain(t.pos + t.val.len(), start)?;
