@@ -5,7 +5,7 @@
 //! `.Values.global.x`). gotmpl maps are shared immutable `Arc`s, so a mutation
 //! is recorded here as "this map is now that map", keyed by the map's address
 //! (the original `Arc` is kept alive so the address cannot be reused), and
-//! field access (rewritten to `__field`) follows the record.
+//! field reads (the executor's) follow the record.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

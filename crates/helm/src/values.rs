@@ -200,7 +200,7 @@ pub fn prepare(
                 (crate::gofmt::STRING_KEY, s(kv)),
             ]),
         ),
-        // A list, like Go's VersionSet; `.Has` is answered by `__field`.
+        // A list, like Go's VersionSet; `.Has` is answered by the executor's field reads.
         (
             "APIVersions",
             Value::List(apis.iter().map(|a| s(a)).collect()),

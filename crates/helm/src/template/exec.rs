@@ -15,8 +15,9 @@
 //! (`__field`, `__print`, `call`): a name lookup among 250 functions and an
 //! argument vector for every field read and every print. Functions are found
 //! by hash here, and their arguments are gathered on one stack per run.
-//! Error texts are gotmpl 0.6.1's (and, for field reads, the `__field`
-//! function's), which `exec_error`, `include` and the error tests expect.
+//! Error texts are gotmpl 0.6.1's (and, for field reads, those of the
+//! `__field` function it replaces), which `exec_error`, `include` and the
+//! error tests expect.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
