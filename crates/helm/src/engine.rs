@@ -464,8 +464,7 @@ impl Shared {
 }
 
 /// The template sets `tpl` built, by file name and text. Charts call `tpl`
-/// in loops with the same text; each call would otherwise parse the text and
-/// clone the whole template set (every define) to add it.
+/// in loops with the same text; each call would otherwise parse it again.
 #[derive(Default)]
 pub struct TplCache(std::sync::Mutex<TplEntries>);
 
@@ -478,7 +477,7 @@ pub struct TplEntries {
 }
 
 impl TplCache {
-    /// Sets kept; each holds its own copy of the define map.
+    /// Sets kept; each holds a parsed text.
     const MAX_ENTRIES: usize = 64;
 
     pub fn get(&self, name: &str, text: &str) -> Option<Arc<Set>> {
@@ -559,13 +558,10 @@ pub fn render(
         }
     }
     let shared = Arc::new(Shared {
-        template: OnceLock::new(),
-        funcs: OnceLock::new(),
-        overlay: Default::default(),
-        tpl_cache: Default::default(),
         later,
+        ..Default::default()
     });
-    let _ = shared.funcs.set(Funcs::new(funcs::all(&shared)));
+    let _ = shared.funcs.set(funcs::all(&shared));
     let _ = shared.template.set(build_set(now));
     let env = shared.env()?;
     // Helm runs templates in its parse order; it matters when templates

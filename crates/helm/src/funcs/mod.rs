@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use gotmpl::{FuncMap, TemplateError, Value};
+use gotmpl::{TemplateError, Value};
 
 use crate::engine::Shared;
 use crate::gofmt;
+use crate::template::exec::Funcs;
 
 mod aes_cbc;
 pub(crate) mod dates;
@@ -182,11 +183,11 @@ pub fn up(w: &std::sync::Weak<Shared>) -> Result<Arc<Shared>, TemplateError> {
     w.upgrade().ok_or_else(|| err("render state is gone"))
 }
 
-pub(crate) struct Reg<'a>(pub &'a mut FuncMap);
+pub(crate) struct Reg<'a>(pub &'a mut Funcs);
 
 impl Reg<'_> {
     pub fn f(&mut self, name: &str, f: impl Fn(&[Value]) -> R + Send + Sync + 'static) {
-        self.0.insert(name.to_string(), Arc::new(f));
+        self.0.insert(name, Arc::new(f));
     }
 }
 
@@ -194,21 +195,15 @@ impl Reg<'_> {
 /// refuses to parse a template that names any other, even where it would
 /// never run.
 pub fn defined(name: &str) -> bool {
-    type Names = std::collections::HashSet<
-        String,
-        std::hash::BuildHasherDefault<crate::template::exec::Fnv>,
-    >;
-    static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(|| {
-        let mut names: Names = all(&Arc::new(Shared::default())).into_keys().collect();
-        names.extend(crate::template::builtin_names().map(str::to_string));
-        names
-    });
-    NAMES.contains(name)
+    static NAMES: std::sync::LazyLock<Funcs> =
+        std::sync::LazyLock::new(|| all(&Arc::new(Shared::default())));
+    NAMES.get(name).is_some()
 }
 
-/// Every function, with `include`/`tpl` bound to the chart's template set.
-pub fn all(shared: &Arc<Shared>) -> FuncMap {
-    let mut m = FuncMap::new();
+/// Every function (Go's builtins, Sprig's over them, Helm's), with
+/// `include`/`tpl` bound to the chart's template set.
+pub fn all(shared: &Arc<Shared>) -> Funcs {
+    let mut m = Funcs::default();
     let mut r = Reg(&mut m);
     strings::register(&mut r);
     lists::register(&mut r);

@@ -2,8 +2,8 @@
 //! `abbrevboth`, `swapcase`, `wrapWith`, `randBytes` (goutils semantics where
 //! Sprig uses goutils), and Sprig's alternate names for functions skiff has.
 
+use crate::template::exec::Funcs;
 use base64::Engine as _;
-use gotmpl::FuncMap;
 
 use super::{Reg, err, s, sarg, to_i64};
 
@@ -205,7 +205,7 @@ pub fn register(r: &mut Reg) {
 }
 
 /// Sprig's second names for functions registered under their first.
-pub fn aliases(m: &mut FuncMap) {
+pub fn aliases(m: &mut Funcs) {
     for (alias, name) in [
         ("biggest", "max"),
         ("trimall", "trimAll"),
@@ -228,7 +228,7 @@ pub fn aliases(m: &mut FuncMap) {
         ("mustRegexSplit", "regexSplit"),
     ] {
         if let Some(f) = m.get(name).cloned() {
-            m.insert(alias.to_string(), f);
+            m.insert(alias, f);
         }
     }
 }

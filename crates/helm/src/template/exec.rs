@@ -35,23 +35,27 @@ use crate::mutation::Overlay;
 const MAX_DEPTH: usize = 200;
 const MAX_RANGE_ITERATIONS: u64 = 10_000_000;
 
-/// The functions templates call, by name.
+/// The functions templates call, by name: Go's builtins, and whatever is
+/// [`insert`](Funcs::insert)ed over them (Sprig's `index`, ...).
 pub struct Funcs(HashMap<Box<str>, ValueFunc, BuildHasherDefault<Fnv>>);
 
+impl Default for Funcs {
+    fn default() -> Self {
+        Funcs(
+            super::builtins::all()
+                .into_iter()
+                .map(|(name, f)| (name.into(), f))
+                .collect(),
+        )
+    }
+}
+
 impl Funcs {
-    /// `funcs` and, where it has none of that name, Go's builtins.
-    pub fn new(funcs: gotmpl::FuncMap) -> Self {
-        let mut map: HashMap<Box<str>, ValueFunc, _> = funcs
-            .into_iter()
-            .map(|(k, v)| (k.into_boxed_str(), v))
-            .collect();
-        for (name, f) in super::builtins::all() {
-            map.entry(name.into()).or_insert(f);
-        }
-        Funcs(map)
+    pub fn insert(&mut self, name: &str, f: ValueFunc) {
+        self.0.insert(name.into(), f);
     }
 
-    fn get(&self, name: &str) -> Option<&ValueFunc> {
+    pub fn get(&self, name: &str) -> Option<&ValueFunc> {
         self.0.get(name)
     }
 }
@@ -135,12 +139,7 @@ pub struct Env<'a> {
 
 impl<'a> Env<'a> {
     /// Runs `list` of `tree` with `data` as dot and `$`.
-    pub fn run(
-        self,
-        tree: &'a Tree,
-        list: &'a List,
-        data: &Value,
-    ) -> Result<String, TemplateError> {
+    fn run(self, tree: &'a Tree, list: &'a List, data: &Value) -> Result<String, TemplateError> {
         let mut run = Run {
             env: self,
             tree,
@@ -510,12 +509,7 @@ impl<'a> Run<'a> {
         );
         if method && (!args.is_empty() || piped.is_some()) {
             let f = self.expr(dot, first)?;
-            let base = self.args.len();
-            for a in args {
-                let v = self.expr(dot, a)?;
-                self.args.push(v);
-            }
-            self.args.extend(piped);
+            let base = self.gather(dot, args, piped)?;
             let r = super::builtins::call(&f, &self.args[base..]);
             self.args.truncate(base);
             return Ok(r?);
@@ -548,15 +542,22 @@ impl<'a> Run<'a> {
             .funcs
             .get(name)
             .ok_or_else(|| TemplateError::UndefinedFunction(name.to_string()))?;
+        let base = self.gather(dot, args, piped)?;
+        let r = invoke(name, f, &self.args[base..]);
+        self.args.truncate(base);
+        r
+    }
+
+    /// Evaluates a call's arguments onto the argument stack, a piped value
+    /// last; returns where they start (the caller truncates back to it).
+    fn gather(&mut self, dot: &Value, args: &'a [Expr], piped: Option<Value>) -> R<usize> {
         let base = self.args.len();
         for a in args {
             let v = self.expr(dot, a)?;
             self.args.push(v);
         }
         self.args.extend(piped);
-        let r = invoke(name, f, &self.args[base..]);
-        self.args.truncate(base);
-        r
+        Ok(base)
     }
 
     /// `and`/`or`: arguments are evaluated until one decides.

@@ -60,11 +60,6 @@ pub(crate) fn parse(
     })
 }
 
-/// The names of Go's builtin functions (those Sprig does not replace).
-pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
-    builtins::all().into_iter().map(|(name, _)| name)
-}
-
 /// Our parser alone, as lenient as gotmpl's, its tree in gotmpl's types;
 /// `None` when it does not accept `src`.
 pub fn parse_ours(src: &str) -> Option<GoTree> {

@@ -161,6 +161,17 @@ fn len32(v: usize) -> u32 {
     v as u32
 }
 
+/// Moves the elements of `stack` from `base` on to the end of `tree` (one of
+/// the tree's vectors), where they are contiguous; their span there.
+fn spill<T>(stack: &mut Vec<T>, base: usize, tree: &mut Vec<T>) -> Span {
+    let start = len32(tree.len());
+    tree.extend(stack.drain(base..));
+    Span {
+        start,
+        end: len32(tree.len()),
+    }
+}
+
 impl<'a> Parser<'a> {
     fn token(&mut self, k: usize) -> R<&Token<'a>> {
         while self.ahead.len() <= k {
@@ -350,12 +361,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        let start = len32(self.nodes.len());
-        self.nodes.extend(self.stack_nodes.drain(base..));
-        let nodes = Span {
-            start,
-            end: len32(self.nodes.len()),
-        };
+        let nodes = spill(&mut self.stack_nodes, base, &mut self.nodes);
         Ok(List { pos, nodes })
     }
 
@@ -546,12 +552,7 @@ impl<'a> Parser<'a> {
             let c = self.command()?;
             self.stack_commands.push(c);
         }
-        let start = len32(self.commands.len());
-        self.commands.extend(self.stack_commands.drain(base..));
-        let commands = Span {
-            start,
-            end: len32(self.commands.len()),
-        };
+        let commands = spill(&mut self.stack_commands, base, &mut self.commands);
         self.pipes.push(Pipe {
             pos,
             decl,
@@ -657,12 +658,7 @@ impl<'a> Parser<'a> {
         if self.stack_args.len() == base {
             return Err(Reject);
         }
-        let start = len32(self.exprs.len());
-        self.exprs.extend(self.stack_args.drain(base..));
-        let args = Span {
-            start,
-            end: len32(self.exprs.len()),
-        };
+        let args = spill(&mut self.stack_args, base, &mut self.exprs);
         Ok(Command { pos, args })
     }
 
